@@ -1,0 +1,102 @@
+// COracle: run ONE x86 instruction on a reference implementation (the host CPU
+// for 64-bit user mode, or Unicorn for 16/32/64-bit) and report the final state.
+// Used by the differential tester (swemu-difftest). Not thread-safe: all calls
+// must come from one thread at a time (the host oracle uses fixed addresses).
+#ifndef COracle_oracle_h
+#define COracle_oracle_h
+
+#include <stdint.h>
+#include <stddef.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// Register file, in x86 encoding order: rax rcx rdx rbx rsp rbp rsi rdi r8..r15.
+typedef struct {
+    uint64_t gpr[16];
+    uint64_t rflags;     // in: initial flags (arithmetic flags + DF; the oracle forces IF/TF etc. as needed). out: final
+    uint64_t rip;        // out: RIP after the instruction (offset from code start = length of the instruction if no branch), or the faulting RIP
+} oracle_regs;
+
+// The data area: the tested instruction may access memory only inside [ORACLE_DATA_BASE, ORACLE_DATA_BASE + ORACLE_DATA_SIZE).
+#define ORACLE_DATA_BASE  0x10000000ull
+#define ORACLE_DATA_SIZE  0x2000u      // two 4 KiB pages
+#define ORACLE_CODE_BASE  0x20000000ull  // where the instruction bytes are placed (same address for both oracles)
+
+// A near branch may target either the next instruction (code start + len) or
+// code start + ORACLE_BRANCH_TARGET_OFFSET; both are valid landing points, and
+// the reported rip is then len or ORACLE_BRANCH_TARGET_OFFSET respectively.
+// Any other target is not supported: on the host the rest of the code page is
+// INT3 (0xCC) filler, so a stray branch normally reports fault 3 with rip =
+// target + 1 (the 5 bytes at code + len hold a JMP rel32 to the real epilogue, so
+// a target in len+1..len+4 runs garbage); Unicorn just reports rip = target.
+#define ORACLE_BRANCH_TARGET_OFFSET 0x800u
+
+// Input RFLAGS bits that are taken from regs->rflags:
+//   CF PF AF ZF SF DF OF  (ORACLE_RFLAGS_IN_MASK), plus AC when ORACLE_OPT_ALLOW_AC is set.
+// Everything else is forced: bit 1 = 1, IF = 1, TF = 0 (IOPL 0, NT 0, ID/VIF/VIP 0 for unicorn).
+// Output rflags is the raw value (host: what PUSHFQ / the signal context gives;
+// it includes bit 1 and IF=0x200). Compare with ORACLE_RFLAGS_CMP_MASK.
+#define ORACLE_RFLAGS_IN_MASK  0x0CD5ull   // CF|PF|AF|ZF|SF|DF|OF
+#define ORACLE_RFLAGS_AC       0x40000ull
+#define ORACLE_RFLAGS_CMP_MASK 0x0CD5ull
+
+typedef struct {
+    int      fault;        // -1: no fault; else the x86 exception vector (0 #DE, 1 #DB, 3 #BP, 4 #OF, 5 #BR, 6 #UD, 13 #GP, 14 #PF, 12 #SS, 17 #AC, ...)
+    uint64_t error_code;   // when the CPU pushes one (e.g. #PF error code), else 0
+    uint64_t fault_addr;   // CR2 for #PF
+} oracle_fault;
+
+// 64-bit user mode on the host CPU. code/len: instruction bytes (len <= 15). regs: in/out. mem: ORACLE_DATA_SIZE bytes in/out (contents of the data area).
+// Returns 0 on success (including when the instruction faulted: see *fault), nonzero on an internal error
+// (ORACLE_ERR_*; oracle_last_error() describes it).
+// On a fault, regs hold the state the kernel reports at the fault and rip is the
+// faulting RIP minus ORACLE_CODE_BASE (for traps like INT3: the RIP after it).
+int oracle_host_run64(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem, oracle_fault *fault);
+
+// Unicorn. mode: 16, 32 or 64. Same meaning. For 16/32-bit modes, segment bases are 0 (flat); in 16-bit mode the data area is not reachable with 16-bit offsets, so ALSO map the same data contents at linear 0x0000-0x1FFF... => instead: for 16-bit mode use ORACLE_DATA_BASE16 = 0x8000 and ORACLE_CODE_BASE16 = 0x1000 (define both), with CS=DS=ES=SS=0 real-mode style segments (unicorn UC_MODE_16 is real mode).
+// For mode 16/32 only the low 32 bits of gpr[0..7] are loaded (E-registers); on
+// output gpr[0..7] are the 32-bit values zero-extended and gpr[8..15] are copied
+// from the input. rip is always relative to the code base of the mode.
+#define ORACLE_DATA_BASE16 0x8000ull
+#define ORACLE_CODE_BASE16 0x1000ull
+int oracle_unicorn_run(int mode, const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem, oracle_fault *fault);
+// Load unicorn (path may be NULL to search). Returns NULL on success or a static error string.
+// Search order: path argument, $SWEMU_UNICORN_LIB, the unicorn python package's
+// lib/libunicorn.so.2 (found by asking python3, then common site-packages paths),
+// then plain "libunicorn.so.2" / "libunicorn.so" through the dynamic loader.
+const char *oracle_unicorn_init(const char *path);
+
+// ---- additions ----
+
+// Internal error codes returned by the run functions.
+#define ORACLE_OK            0
+#define ORACLE_ERR_MAP       1   // could not map the fixed areas (address in use?)
+#define ORACLE_ERR_ARG       2   // bad argument (len 0 or > 15, mode, NULL pointer)
+#define ORACLE_ERR_REFUSED   3   // host: instruction refused for safety (SYSCALL, SYSENTER, INT 0x80)
+#define ORACLE_ERR_SIGNAL    4   // host: sigaction/sigaltstack failed
+#define ORACLE_ERR_UNICORN   5   // unicorn not loaded or an unexpected unicorn error
+
+// Text for the most recent internal error (static storage, never NULL).
+const char *oracle_last_error(void);
+
+// Options (bit set) for both oracles.
+#define ORACLE_OPT_ALLOW_AC       1u  // take AC (bit 18) from the input rflags (alignment checks)
+#define ORACLE_OPT_KEEP_HANDLERS  2u  // host: leave the signal handlers installed between runs
+                                      // (faster; foreign faults are forwarded to the previous handlers).
+                                      // Default: install before and restore after every run.
+void oracle_set_options(unsigned opts);
+unsigned oracle_get_options(void);
+
+// Host: restore the signal handlers if ORACLE_OPT_KEEP_HANDLERS left them installed.
+// The fixed mappings are kept for reuse (they are small).
+void oracle_host_release(void);
+
+// Unicorn: close the engines (they are created lazily, one per mode, and reused).
+void oracle_unicorn_shutdown(void);
+
+#ifdef __cplusplus
+}
+#endif
+#endif
