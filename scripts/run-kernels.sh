@@ -7,6 +7,9 @@
 # where [extra] comes from a "; swemu-args: ..." line in the kernel's .asm.
 # Exit status 1 from the emulator (guest wrote 0 to port 0xf4) is a pass.
 # Serial output is saved in .build-kernels/NAME.log.
+# STRICT=1 passes "-append strict": checks of SDM behaviour that QEMU TCG does
+# not implement (segment limit/rights on data accesses, #AC) then FAIL
+# instead of SKIP when the exception is not raised.
 set -uo pipefail
 cd "$(dirname "$0")/.."
 
@@ -43,9 +46,11 @@ for name in "${names[@]}"; do
         continue
     fi
     extra=$(sed -n 's/^;[[:space:]]*swemu-args:[[:space:]]*//p' "$SRC/$name.asm" | head -n 1)
+    append=()
+    [ "${STRICT:-0}" = 1 ] && append=(-append strict)
     # shellcheck disable=SC2086
     timeout "$TIMEOUT" "$EMU" -kernel "$elf" -serial stdio -display none -nodefaults \
-        -device isa-debug-exit,iobase=0xf4,iosize=0x4 -no-reboot $extra \
+        -device isa-debug-exit,iobase=0xf4,iosize=0x4 -no-reboot "${append[@]}" $extra \
         </dev/null >"$log" 2>"$OUT/$name.stderr"
     st=$?
     if [ $st -eq 1 ] && grep -q '^SUMMARY: .* 0 unexpected failures' "$log"; then
