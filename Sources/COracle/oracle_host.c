@@ -32,6 +32,7 @@
 #include <sys/auxv.h>
 #include <ucontext.h>
 #include <errno.h>
+#include <pthread.h>
 
 #ifndef MAP_FIXED_NOREPLACE
 #define MAP_FIXED_NOREPLACE 0x100000
@@ -220,6 +221,7 @@ static const int sigs[5] = { SIGSEGV, SIGBUS, SIGILL, SIGFPE, SIGTRAP };
 static struct sigaction old_act[5];
 static int handlers_installed;
 static volatile int guest_active;
+static pthread_t handler_thread;   // the thread whose alternate stack is ours
 static volatile int64_t f_trapno;
 static volatile uint64_t f_err, f_cr2;
 static stack_t old_altstack;
@@ -250,8 +252,17 @@ static void forward_signal(int sig, siginfo_t *si, void *ctx) {
     if (si->si_code <= 0) raise(sig); // sent by kill/raise: deliver again
 }
 
+#if defined(__has_attribute)
+#if __has_attribute(no_stack_protector)
+__attribute__((no_stack_protector))   // the canary lives in TLS, and the guest may have moved FS
+#endif
+#endif
 static void oracle_signal_handler(int sig, siginfo_t *si, void *vctx) {
-    if (!guest_active) { forward_signal(sig, si, vctx); return; }
+    // Only the thread running the guest uses our alternate stack (no TLS or syscall
+    // needed to tell: the guest may have clobbered FS).
+    char here;
+    int on_ours = altstack_mem && &here >= (char *)altstack_mem && &here < (char *)altstack_mem + ALTSTACK_SIZE;
+    if (!guest_active || !on_ours) { forward_signal(sig, si, vctx); return; }
     ucontext_t *uc = (ucontext_t *)vctx;
     greg_t *g = uc->uc_mcontext.gregs;
     volatile uint64_t *out = (volatile uint64_t *)(uintptr_t)(VARS + V_OUT_GPR);
@@ -292,6 +303,7 @@ static int install_handlers(void) {
         }
     }
     handlers_installed = 1;
+    handler_thread = pthread_self();
     return 0;
 }
 
@@ -334,6 +346,8 @@ int oracle_host_run64(const uint8_t *code, size_t len, oracle_regs *regs, uint8_
         return oracle_fail_(ORACLE_ERR_REFUSED, "host oracle: refused (SYSCALL/SYSENTER/INT 0x80)");
     int rc = host_init();
     if (rc) return rc;
+    if (handlers_installed && !pthread_equal(pthread_self(), handler_thread))
+        restore_handlers();   // kept from another thread: its alternate stack is not this thread's
     rc = install_handlers();
     if (rc) return rc;
 

@@ -55,6 +55,7 @@ typedef int uc_err;
 
 #define UC_CTL_IO_WRITE 1
 #define UC_CTL_TB_REMOVE_CACHE 9
+#define UC_CTL_TB_FLUSH 10
 #define UC_CTL(type, nr, rw) ((type) | ((nr) << 26) | ((rw) << 30))
 
 #define UC_X86_REG_CS 11
@@ -197,11 +198,16 @@ typedef struct {
     uc_engine *uc;
     uc_context *ctx;        // pristine CPU state right after setup, restored before every run
     uint64_t code_base, data_base;
+    uint64_t runs;
+    size_t last_len;          // instruction currently in the code page (0: unknown)
+    uint8_t last_code[16], last_page16[16];
 } engine_t;
 static engine_t engines[3]; // 16, 32, 64
 
 // Upper bound on single steps for one instruction (REP iterations; a branch to itself).
 #define ORACLE_UNICORN_MAX_STEPS 1000000u
+// Full translation-cache flush period (runs).
+#define ORACLE_UNICORN_FLUSH_EVERY 2048u
 
 // Per-run hook results.
 static int hit_intr = -1;
@@ -317,12 +323,30 @@ int oracle_unicorn_run(int mode, const uint8_t *code, size_t len, oracle_regs *r
     if ((err = U.context_restore(uc, e->ctx))) return uc_fail("uc_context_restore", err);
 
     // Code page: the instruction, then INT3 filler (like the host oracle).
-    uint8_t page[0x1000];
-    memset(page, 0xCC, sizeof page);
-    memcpy(page, code, len);
-    if ((err = U.mem_write(uc, e->code_base, page, sizeof page))) return uc_fail("uc_mem_write(code)", err);
-    // Drop translations of the previous instruction at the same address.
-    U.ctl(uc, UC_CTL(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE), e->code_base, e->code_base + 0x1000);
+    // When the same instruction bytes are still in place from the previous run
+    // (checked by reading them back), keep the page and its cached translation:
+    // the tester typically runs one instruction with many register values.
+    uint8_t cur[16];
+    int same = e->last_len == len && memcmp(e->last_code, code, len) == 0 &&
+               U.mem_read(uc, e->code_base, cur, 16) == UC_ERR_OK && memcmp(cur, e->last_page16, 16) == 0;
+    if (!same) {
+        uint8_t page[0x1000];
+        memset(page, 0xCC, sizeof page);
+        memcpy(page, code, len);
+        e->last_len = 0;
+        if ((err = U.mem_write(uc, e->code_base, page, sizeof page))) return uc_fail("uc_mem_write(code)", err);
+        memcpy(e->last_code, code, len);
+        memcpy(e->last_page16, page, 16);
+        e->last_len = len;
+        // Drop translations of the previous instruction at the same address. Removed
+        // translations still occupy the TCG code buffer (RSS would grow ~0.5 KB per run
+        // until unicorn's large buffer fills), so flush everything now and then; a full
+        // flush on every run would cost ~3x the run time.
+        if (++e->runs % ORACLE_UNICORN_FLUSH_EVERY == 0)
+            U.ctl(uc, UC_CTL(UC_CTL_TB_FLUSH, 0, UC_CTL_IO_WRITE));
+        else
+            U.ctl(uc, UC_CTL(UC_CTL_TB_REMOVE_CACHE, 2, UC_CTL_IO_WRITE), e->code_base, e->code_base + 0x1000);
+    }
     if ((err = U.mem_write(uc, e->data_base, mem, ORACLE_DATA_SIZE))) return uc_fail("uc_mem_write(data)", err);
 
     uint64_t mask = ORACLE_RFLAGS_IN_MASK | ((oracle_opts_ & ORACLE_OPT_ALLOW_AC) ? ORACLE_RFLAGS_AC : 0);

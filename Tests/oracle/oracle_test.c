@@ -261,6 +261,29 @@ static void test_unicorn_16_32(void) {
     CHECK(f.fault == 0x21, "u16 int 0x21: fault %d", f.fault);
 }
 
+// The same instruction repeated with different inputs (unicorn reuses its translation).
+static void test_repeat(void) {
+    oracle_regs r; oracle_fault f;
+    static const uint8_t div[] = { 0x48, 0xF7, 0xF1 };       // div rcx
+    static const uint8_t rep_stosb[] = { 0xF3, 0xAA };
+    for (int k = 0; k < 2; k++) {
+        const struct oracle o = o64[k];
+        int bad = 0;
+        for (int i = 0; i < 40; i++) {
+            init_regs(&r); r.gpr[0] = 100; r.gpr[2] = 0; r.gpr[1] = (uint64_t)(i % 3);
+            if (o.run(div, sizeof div, &r, mem, &f) != 0) bad++;
+            if (i % 3 == 0) { if (f.fault != 0 || r.rip != 0) bad++; }
+            else if (f.fault != -1 || r.gpr[0] != 100u / (unsigned)(i % 3) || r.rip != 3) bad++;
+            memset(mem, 0, sizeof mem);
+            init_regs(&r); r.gpr[7] = ORACLE_DATA_BASE + 0x200; r.gpr[1] = (uint64_t)(i % 7); r.gpr[0] = 0x77;
+            if (o.run(rep_stosb, sizeof rep_stosb, &r, mem, &f) != 0) bad++;
+            if (f.fault != -1 || r.gpr[1] != 0 || r.gpr[7] != ORACLE_DATA_BASE + 0x200 + (uint64_t)(i % 7) || r.rip != 2) bad++;
+            for (int j = 0; j < 8; j++) if (mem[0x200 + j] != (j < i % 7 ? 0x77 : 0)) bad++;
+        }
+        CHECK(bad == 0, "%s repeat: %d bad", o.name, bad);
+    }
+}
+
 // Host vs unicorn64 on random ALU operations (flags compared under the documented mask).
 static void test_random_alu(void) {
     static const uint8_t ops[][3] = {
@@ -349,7 +372,23 @@ static void bench(void) {
         }
         t1 = now();
         CHECK(bad == 0, "bench unicorn%d: %d bad", mode, bad);
-        printf("unicorn%d oracle: %d runs in %.2f s = %.0f runs/s (%.2f us/run)\n", mode, nu, t1 - t0, nu / (t1 - t0), (t1 - t0) * 1e6 / nu);
+        printf("unicorn%d oracle, same instruction: %d runs in %.2f s = %.0f runs/s (%.2f us/run)\n", mode, nu, t1 - t0, nu / (t1 - t0), (t1 - t0) * 1e6 / nu);
+        // Alternating instructions: every run needs a fresh translation.
+        static const uint8_t alt[2][3] = { { 0x48, 0x01, 0xD8 }, { 0x48, 0x29, 0xD8 } };
+        nu = 50000;
+        t0 = now();
+        for (int i = 0; i < nu; i++) {
+            init_regs(&r); r.gpr[3] = 1;
+            if (mode == 16) r.gpr[4] = ORACLE_DATA_BASE16 + 0x1000;
+            const uint8_t *c = alt[i & 1] + (mode == 64 ? 0 : 1);
+            if (oracle_unicorn_run(mode, c, mode == 64 ? 3 : 2, &r, mem, &f) != 0) bad++;
+            uint64_t want = (i & 1) ? 0x1111111111111110ull : 0x1111111111111112ull;
+            if (mode != 64) want &= 0xffffffffu;
+            if (r.gpr[0] != want) bad++;
+        }
+        t1 = now();
+        CHECK(bad == 0, "bench unicorn%d alternating: %d bad", mode, bad);
+        printf("unicorn%d oracle, alternating instructions: %.0f runs/s (%.2f us/run)\n", mode, nu / (t1 - t0), (t1 - t0) * 1e6 / nu);
     }
 }
 
@@ -359,6 +398,7 @@ int main(void) {
     test_basic64();
     test_host_only();
     test_unicorn_16_32();
+    test_repeat();
     test_random_alu();
     bench();
     printf("%d passed, %d failed\n", passed, failed);
