@@ -68,6 +68,28 @@ int oracle_unicorn_run(int mode, const uint8_t *code, size_t len, oracle_regs *r
 // then plain "libunicorn.so.2" / "libunicorn.so" through the dynamic loader.
 const char *oracle_unicorn_init(const char *path);
 
+// ---- notes and known differences ----
+// Host oracle:
+//  * Runs at CPL 3 under Linux: privileged instructions (HLT, CLI, IN/OUT, RDMSR...)
+//    and INT n (n != 3, 4) give #GP (13, error code n*8+2 for INT n); INT3 gives 3 with
+//    rip after it; INT1 (F1) gives 1. Values are what the kernel reports (REG_TRAPNO,
+//    REG_ERR, REG_CR2); fault_addr is only set for #PF. Non-canonical accesses give 13.
+//  * On a fault, rflags is the kernel's context value and usually has RF (0x10000) set.
+//  * SYSCALL, SYSENTER and INT 0x80 are refused (ORACLE_ERR_REFUSED).
+//  * FS/GS selectors and bases (when FSGSBASE is usable), and the x87/SSE state (FXSAVE)
+//    are restored after every run; the guest starts with a clean FP/SSE state
+//    (FCW 0x037F, MXCSR 0x1F80, all registers 0).
+//  * The instruction must terminate (a branch to itself hangs), must only touch the
+//    data area (anything else in the process is reachable), and must not switch
+//    code segments (far JMP/CALL/RET, IRET).
+// Unicorn oracle:
+//  * Runs at CPL 0 without paging: HLT, CLI, IN/OUT, RDMSR... execute; INT n reports
+//    fault n with rip after the instruction; INT1 (F1) reports 6; POPF can clear IF.
+//  * Memory faults (unmapped access) report 14 with the address and an error code
+//    built like the host's (4 = user, |2 write, |0x10 fetch, |1 protection).
+//  * REP string instructions are stepped to completion (at most 1e6 steps).
+//  * rflags out is EFLAGS as unicorn reports it (bit 1 set, IF as left by the insn).
+
 // ---- additions ----
 
 // Internal error codes returned by the run functions.
