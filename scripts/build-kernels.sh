@@ -31,7 +31,7 @@ for asm in "$SRC"/*.asm; do
         continue
     fi
     echo "build-kernels: $name"
-    if nasm -f elf32 -I "$SRC/" -o "$obj" "$asm" && ld "${LDFLAGS[@]}" -o "$elf" "$obj"; then
+    if nasm -f elf32 -w-zext-reloc -I "$SRC/" -o "$obj" "$asm" && ld "${LDFLAGS[@]}" -o "$elf" "$obj"; then
         :
     else
         echo "build-kernels: FAILED to build $name" >&2
