@@ -18,7 +18,7 @@ OUT=.build-kernels
 mkdir -p "$OUT"
 
 LDFLAGS=(-m elf_i386 -T "$SRC/kernel.ld" -nostdlib)
-if ld --help 2>/dev/null | grep -q -- --no-warn-rwx-segments; then
+if ld --help 2>/dev/null | grep -- --no-warn-rwx-segments >/dev/null; then
     LDFLAGS+=(--no-warn-rwx-segments)
 fi
 
