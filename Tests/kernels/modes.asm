@@ -66,7 +66,7 @@ pm32_back:
     CHECK eax, 0x1234, "real mode: 1000:0010 and 1001:0000 are the same byte"
     CHECK dword [0x10010], 0x1234, "real mode: segment*16+offset = linear 0x10010"
     movzx eax, word [R(r_rm_wrap)]
-    CHECK eax, 0x5678, "real mode: 16-bit offset wraps within the segment"
+    CHECK eax, 0x5678, "real mode: 16-bit effective address wraps at 64 KiB"
     movzx eax, word [R(r_int_ip)]
     CHECK eax, B(rm_after_int), "real mode INT n: pushed IP = after int"
     movzx eax, word [R(r_int_cs)]
@@ -375,10 +375,9 @@ rm_entry:
     mov fs, ax
     mov ax, [fs:0]
     mov [B(r_rm_seg)], ax
-    mov word [es:0xfffe], 0x5678
-    mov bx, 0xfffe
-    add bx, 0                           ; offset stays 16-bit
-    mov ax, [es:bx]
+    mov word [es:0x20], 0x5678
+    mov bx, 0xfff0
+    mov ax, [es:bx+0x30]                ; effective address (0xfff0+0x30) mod 64K = 0x20
     mov [B(r_rm_wrap)], ax
     ; INT n through the IVT
     xor ax, ax
