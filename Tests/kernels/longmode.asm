@@ -97,8 +97,8 @@ bits 64
 .gp3:
     ENDTRY64
     CHECK64 qword [exc_vector], 13, "jmp to non-canonical address -> #GP"
-    mov rax, 0x0001000000000000
-    CHECK64_ALT qword [exc_eip], .gp3i, rax, "jmp non-canonical: RIP = the jmp (QEMU: the target)"
+    mov rcx, 0x0001000000000000
+    CHECK64_ALT qword [exc_eip], .gp3i, rcx, "jmp non-canonical: RIP = the jmp (QEMU: the target)"
     mov ax, GDT_ENTRIES*8
     TRY64 .gp4
     mov fs, ax
