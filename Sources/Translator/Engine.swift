@@ -1,0 +1,236 @@
+import CPU
+
+/// Instruction bytes for the decoder, fetched through the CPU's MMU (CS limit checked).
+struct GuestCode: ByteSource {
+    unowned(unsafe) let cpu: CPU
+    var ip: UInt64
+    let ipMask: UInt64
+    let limit: UInt64
+    let base: UInt64
+    let flat64: Bool
+    var pages: Int = 0
+    var firstPage: UInt64
+    @inline(__always) mutating func next() throws(Fault) -> UInt8 {
+        if !flat64 && ip > limit { throw Fault.gp(0) }
+        let la = flat64 ? ip : (base &+ ip) & 0xFFFF_FFFF
+        if la & ~0xFFF != firstPage { pages = 1 }
+        let b = try cpu.fetchByte(la)
+        ip = (ip &+ 1) & ipMask
+        return b
+    }
+}
+
+public enum StopReason: Equatable { case budget, halted, stopRequested }
+
+public struct TraceFlags: OptionSet {
+    public let rawValue: Int
+    public init(rawValue: Int) { self.rawValue = rawValue }
+    public static let inAsm = TraceFlags(rawValue: 1), exec = TraceFlags(rawValue: 2)
+    public static let cpu = TraceFlags(rawValue: 4), int = TraceFlags(rawValue: 8)
+}
+
+/// Backend 1: finds or translates the block at RIP, runs it through the CPU's dispatch loop,
+/// follows chains, and takes interrupts and the instruction budget between blocks.
+public final class Engine {
+    public let cpu: CPU
+    public let cache = BlockCache()
+    let decoders: [Decoder]
+    public var maxBlockInsns = 64
+    public var trace: TraceFlags = []
+    public var traceSink: (String) -> Void = { FileHandleStderr.write($0) }
+    /// Set by the machine (debug-exit, reset, quit) to leave run() at the next block boundary.
+    public var stopRequested = false
+    public var chaining = true
+
+    public init(cpu: CPU) {
+        self.cpu = cpu
+        decoders = [Decoder(mode: .m16, features: cpu.model.features),
+                    Decoder(mode: .m32, features: cpu.model.features),
+                    Decoder(mode: .m64, features: cpu.model.features)]
+    }
+
+    /// Called by the machine when a guest (or DMA) write hit a page with translated code.
+    public func codeWritten(page: UInt64) {
+        cache.invalidatePage(page)
+        let idx = cpu.mem.ramIndex(page)
+        if idx >= 0 { cpu.mem.setCode(idx, false) }
+    }
+
+    // MARK: translation
+
+    func code(at rip: UInt64) -> GuestCode {
+        let s = cpu.s.pointee
+        let cs = cpu.segs[Seg.cs]
+        let mode = s.codeMode
+        let la = mode == 2 ? rip : (cs.base &+ rip) & 0xFFFF_FFFF
+        return GuestCode(cpu: cpu, ip: rip, ipMask: mode == 2 ? ~0 : mode == 1 ? 0xFFFF_FFFF : 0xFFFF,
+                         limit: UInt64(cs.limit), base: cs.base, flat64: mode == 2, firstPage: la & ~0xFFF)
+    }
+
+    /// Decode a block starting at the current RIP. Faults on the first instruction propagate;
+    /// a fault later ends the block before that instruction (it faults when it runs).
+    func translate(linear: UInt64, phys: UInt64, mode: UInt32) throws(Fault) -> (Block, cacheable: Bool) {
+        let dec = decoders[Int(cpu.s.pointee.codeMode)]
+        var src = code(at: cpu.s.pointee.rip)
+        var ops: [Insn] = []
+        ops.reserveCapacity(16)
+        var bytes = 0
+        var cacheable = true
+        while ops.count < maxBlockInsns {
+            let start = src
+            var insn: Insn
+            do { insn = try dec.decode(&src) } catch {
+                if ops.isEmpty { throw error }
+                break
+            }
+            if src.pages != 0 {
+                // Crosses into the next page: alone in an uncached block, or end before it.
+                if !ops.isEmpty { src = start; break }
+                cacheable = false
+            }
+            ops.append(insn)
+            bytes += Int(insn.len)
+            if insn.h == .invalid || Table.forms.indices.contains(Int(insn.form)) && Table.forms[Int(insn.form)].endsBlock { break }
+            if !cacheable { break }
+            // Stop at the page end.
+            if (linear &+ UInt64(bytes)) & 0xFFF == 0 { break }
+        }
+        let b = Block(ops: ops, phys: phys, linear: linear, mode: mode, byteLength: bytes)
+        if trace.contains(.inAsm) { traceBlock(b) }
+        return (b, cacheable)
+    }
+
+    func traceBlock(_ b: Block) {
+        var out = "IN: \n"
+        var ip = cpu.s.pointee.rip
+        for k in 0..<b.count {
+            let i = b.ops[k]
+            out += "0x\(hex16(b.linear &+ (ip &- cpu.s.pointee.rip))):  \(Disassembler.format(i, nextRip: ip &+ UInt64(i.len)))\n"
+            ip &+= UInt64(i.len)
+        }
+        traceSink(out + "\n")
+    }
+
+    /// Find or make the block for the current RIP.
+    @inline(__always)
+    func blockAtRIP() throws(Fault) -> Block {
+        let st = cpu.s
+        let mode = cpu.modeKey
+        let linear = st.pointee.codeMode == 2 ? st.pointee.rip : (cpu.segs[Seg.cs].base &+ st.pointee.rip) & 0xFFFF_FFFF
+        if let b = cache.jumpCacheLookup(linear, mode, cpu.mappingEpoch) { return b }
+        return try blockSlow(linear, mode)
+    }
+
+    @inline(never)
+    func blockSlow(_ linear: UInt64, _ mode: UInt32) throws(Fault) -> Block {
+        let st = cpu.s
+        if st.pointee.codeMode != 2 && st.pointee.rip > UInt64(cpu.segs[Seg.cs].limit) { throw Fault.gp(0) }
+        let phys = try cpu.fetchPhysical(linear)
+        if let b = cache.lookup(phys: phys, mode: mode), b.linear == linear {
+            cache.jumpCacheInsert(b, cpu.mappingEpoch)
+            return b
+        }
+        let (b, cacheable) = try translate(linear: linear, phys: phys, mode: mode)
+        if cacheable {
+            let idx = cpu.mem.ramIndex(phys)
+            if idx >= 0 {
+                if !cpu.mem.isCode(idx) { cpu.mem.setCode(idx, true); cpu.protectCodePage(phys) }
+                cache.insert(b)
+                cache.jumpCacheInsert(b, cpu.mappingEpoch)
+            }
+        }
+        return b
+    }
+
+    // MARK: the run loop
+
+    /// Run until `budget` instructions retired (checked between blocks), a HLT, or a stop.
+    public func run(budget: UInt64, interrupts: () -> Void = {}) -> StopReason {
+        let st = cpu.s
+        let end = st.pointee.icount &+ budget
+        var prev: Block? = nil
+        while st.pointee.icount < end {
+            if stopRequested { return .stopRequested }
+            if st.pointee.halted != 0 { return .halted }
+            let tfSet = st.pointee.flags & FL.tf != 0
+            if _slowPath(st.pointee.shadow != 0 || tfSet || !trace.isEmpty) {
+                prev = nil
+                if st.pointee.shadow != 0 || tfSet { stepOne(tfSet: tfSet); continue }
+            }
+            if _slowPath(cpu.bus.interruptPending) {
+                interrupts()
+                if st.pointee.halted != 0 { return .halted }
+                prev = nil
+            }
+            do {
+                var b: Block
+                // Follow the previous block's chain slot when it is still good.
+                if let p = prev, chaining, let n = chained(p) { b = n } else {
+                    b = try blockAtRIP()
+                    if let p = prev, chaining { link(p, b) }
+                }
+                if trace.contains(.cpu) { traceSink(cpu.dumpState()) }
+                if trace.contains(.exec) { traceSink("Trace: [\(hex16(b.linear))] \(b.count) insns\n") }
+                let n = try cpu.runOps(b.ops, b.count)
+                if _slowPath(st.pointee.exitRequest != 0) {
+                    st.pointee.exitRequest = 0
+                    prev = nil
+                    if st.pointee.shadow != 0 { continue }
+                } else {
+                    prev = (n == b.count && b.valid) ? b : nil
+                }
+            } catch {
+                prev = nil
+                st.pointee.exitRequest = 0
+                if trace.contains(.int) { traceSink("exception \(error.name) at rip=0x\(hex16(st.pointee.rip)) err=0x\(String(error.errorCode, radix: 16))\n") }
+                cpu.raise(error)
+            }
+        }
+        return .budget
+    }
+
+    @inline(__always) func chained(_ p: Block) -> Block? {
+        let rip = cpu.s.pointee.rip, ep = cpu.mappingEpoch
+        if p.chainRip.0 == rip && p.chainEpoch.0 == ep, let b = p.chain.0, b.valid { return b }
+        if p.chainRip.1 == rip && p.chainEpoch.1 == ep, let b = p.chain.1, b.valid { return b }
+        return nil
+    }
+    func link(_ p: Block, _ b: Block) {
+        guard b.mode == cpu.modeKey else { return }
+        let rip = cpu.s.pointee.rip
+        if p.chain.0 == nil || p.chainEpoch.0 != cpu.mappingEpoch { p.chain.0 = b; p.chainRip.0 = rip; p.chainEpoch.0 = cpu.mappingEpoch }
+        else { p.chain.1 = b; p.chainRip.1 = rip; p.chainEpoch.1 = cpu.mappingEpoch }
+    }
+
+    /// One instruction outside any block: after STI / MOV SS (interrupt shadow) and under
+    /// EFLAGS.TF (single-step trap, SDM Vol. 3, 18.3.1.4).
+    func stepOne(tfSet: Bool) {
+        let st = cpu.s
+        let shadowed = st.pointee.shadow != 0
+        st.pointee.shadow = 0
+        do {
+            let mode = cpu.modeKey
+            let linear = st.pointee.codeMode == 2 ? st.pointee.rip : (cpu.segs[Seg.cs].base &+ st.pointee.rip) & 0xFFFF_FFFF
+            let phys = try cpu.fetchPhysical(linear)
+            let (b, _) = try translate(linear: linear, phys: phys, mode: mode)
+            var one = b.ops[0]
+            st.pointee.exitRequest = 0
+            _ = try withUnsafePointer(to: &one) { (p) throws(Fault) -> Int in try cpu.runOps(p, 1) }
+            st.pointee.exitRequest = 0
+            if st.pointee.shadow != 0 && shadowed { st.pointee.shadow = 0 }
+            if tfSet && !shadowed {
+                st.pointee.dr6 |= 1 << 14   // BS
+                cpu.deliverExternalTrap(1)
+            }
+        } catch {
+            st.pointee.exitRequest = 0
+            if trace.contains(.int) { traceSink("exception \(error.name) at rip=0x\(hex16(st.pointee.rip))\n") }
+            cpu.raise(error)
+        }
+    }
+}
+
+@inline(__always) func hex16(_ v: UInt64) -> String {
+    let s = String(v, radix: 16)
+    return String(repeating: "0", count: max(0, 16 - s.count)) + s
+}
