@@ -1,0 +1,231 @@
+import CPU
+import Translator
+
+/// QEMU's command-line syntax (qemu-options.hx) for the options swemu implements. Anything
+/// else is an error naming the option, exit status 1, as QEMU does.
+public enum QEMUCommandLine {
+    public static let version = "0.1.0"
+    public static let banner = "swemu emulator version \(version) (QEMU-compatible command line)"
+
+    public enum Action { case run(MachineConfig), help(String), exit(String) }
+
+    public struct Error: Swift.Error, CustomStringConvertible {
+        public let description: String
+        init(_ s: String) { description = s }
+    }
+
+    public static let devices: [(String, String, String)] = [
+        ("isa-debug-exit", "ISA", "exit the emulator with status (value << 1) | 1 on a port write"),
+        ("isa-serial", "ISA", "16550A UART"),
+        ("pc-testdev", "ISA", "test device of kvm-unit-tests (not implemented yet)"),
+        ("pci-testdev", "PCI", "PCI test device (not implemented yet)"),
+    ]
+
+    public static var helpText: String {
+        """
+        \(banner)
+        usage: swemu [options]
+        swemu accepts QEMU's (qemu-system-x86_64) option syntax for the options below.
+
+        -h, --help               print this help
+        -version                 print the version
+        -kernel FILE             Multiboot kernel to boot
+        -append CMDLINE          kernel command line
+        -initrd FILE[,FILE...]   Multiboot modules
+        -m SIZE                  guest RAM (default 128M; M and G suffixes)
+        -smp N[,cpus=N,maxcpus=N] number of CPUs
+        -cpu MODEL[,+feat,-feat,feat=on|off]   qemu64, max, Skylake-Client
+        -machine pc[,accel=tcg]  -accel tcg
+        -serial stdio|mon:stdio|file:PATH|pty|null|none
+        -display none            -nographic (serial on stdio, Ctrl-A X quits)
+        -nodefaults              -name NAME
+        -device isa-debug-exit,iobase=0xf4,iosize=0x4 ; -device help
+        -no-reboot, --no-reboot  stop instead of resetting on a triple fault
+        -global kvm-pit.lost_tick_policy=discard   (accepted, no effect)
+        -d in_asm,exec,cpu,int   trace to stderr or to the -D file
+        -D FILE                  trace output file
+        """
+    }
+
+    static func parseSize(_ s: String) throws -> UInt64 {
+        var t = s.uppercased(), mult: UInt64 = 1 << 20
+        if t.hasSuffix("B") { t.removeLast() }
+        if let l = t.last, "KMGT".contains(l) {
+            mult = l == "K" ? 1 << 10 : l == "M" ? 1 << 20 : l == "G" ? 1 << 30 : 1 << 40
+            t.removeLast()
+        }
+        guard let v = Double(t), v > 0 else { throw Error("-m \(s): invalid RAM size") }
+        return UInt64(v * Double(mult)) & ~0xFFF
+    }
+    static func parseInt(_ s: String) -> UInt64? {
+        if s.hasPrefix("0x") || s.hasPrefix("0X") { return UInt64(s.dropFirst(2), radix: 16) }
+        return UInt64(s)
+    }
+    /// "key=value,key=value" after an optional leading bare word.
+    static func props(_ s: String) -> (String?, [(String, String)]) {
+        var first: String? = nil
+        var out: [(String, String)] = []
+        for (k, part) in s.split(separator: ",", omittingEmptySubsequences: false).enumerated() {
+            if let eq = part.firstIndex(of: "=") {
+                out.append((String(part[..<eq]), String(part[part.index(after: eq)...])))
+            } else if k == 0 { first = String(part) }
+            else { out.append((String(part), "")) }
+        }
+        return (first, out)
+    }
+
+    public static func parse(_ args: [String]) throws -> Action {
+        var c = MachineConfig()
+        var i = 0
+        var nographic = false, serialGiven = false
+        func value(_ opt: String) throws -> String {
+            i += 1
+            guard i < args.count else { throw Error("\(opt): requires an argument") }
+            return args[i]
+        }
+        while i < args.count {
+            var a = args[i]
+            if a.hasPrefix("--") && a.count > 2 { a.removeFirst() }
+            switch a {
+            case "-h", "-help": return .help(helpText)
+            case "-version": return .exit("\(banner)\n")
+            case "-kernel": c.kernel = try value(a)
+            case "-append": c.append = try value(a)
+            case "-initrd": c.initrd = try value(a).split(separator: ",").map(String.init)
+            case "-m":
+                let v = try value(a)
+                let (first, kv) = props(v)
+                var size = first
+                for (k, val) in kv where k == "size" { size = val }
+                guard let sz = size else { throw Error("-m \(v): missing size") }
+                c.ramSize = try parseSize(sz)
+                if c.ramSize > 16 << 30 { throw Error("-m \(v): at most 16G of guest RAM is supported") }
+            case "-smp":
+                let v = try value(a)
+                let (first, kv) = props(v)
+                var n = first.flatMap { Int($0) }, maxc: Int? = nil
+                for (k, val) in kv {
+                    switch k {
+                    case "cpus": n = Int(val)
+                    case "maxcpus": maxc = Int(val)
+                    case "sockets", "cores", "threads", "dies": break
+                    default: throw Error("-smp \(v): unsupported property '\(k)'")
+                    }
+                }
+                guard let cpus = n, cpus >= 1, cpus <= 64 else { throw Error("-smp \(v): the number of CPUs must be 1 to 64") }
+                c.cpus = cpus; c.maxCPUs = max(cpus, maxc ?? cpus)
+                if cpus > 1 { throw Error("-smp \(cpus): SMP is not implemented yet (one CPU only)") }
+            case "-cpu":
+                let v = try value(a)
+                let parts = v.split(separator: ",").map(String.init)
+                guard var m = CPUModel.named(parts[0]) else {
+                    throw Error("-cpu \(parts[0]): unknown CPU model (known: qemu64, max, Skylake-Client)")
+                }
+                for p in parts.dropFirst() {
+                    var name = p, on = true
+                    if p.hasPrefix("+") { name = String(p.dropFirst()) }
+                    else if p.hasPrefix("-") { name = String(p.dropFirst()); on = false }
+                    else if let eq = p.firstIndex(of: "=") {
+                        name = String(p[..<eq])
+                        let val = p[p.index(after: eq)...]
+                        guard ["on", "off", "true", "false", "yes", "no"].contains(val) else { throw Error("-cpu: invalid value '\(val)' for feature '\(name)'") }
+                        on = ["on", "true", "yes"].contains(val)
+                    }
+                    guard let f = CPUModel.featureNames.first(where: { $0.0 == name }) else {
+                        throw Error("-cpu \(v): unknown or unsupported CPU feature '\(name)'")
+                    }
+                    if on { m.features.insert(f.1) } else { m.features.remove(f.1) }
+                }
+                c.cpuModel = m
+            case "-machine", "-M":
+                let v = try value(a)
+                let (first, kv) = props(v)
+                if let t = first, !["pc", "pc-i440fx", "q35"].contains(t) && !t.hasPrefix("pc-i440fx") && t != "" {
+                    if t == "help" { return .exit("Supported machines are:\npc                   Standard PC (i440FX + PIIX, 1996) (default)\n") }
+                    throw Error("-machine \(t): unsupported machine type (use -machine help)")
+                }
+                for (k, val) in kv {
+                    switch k {
+                    case "accel": try checkAccel(val)
+                    case "type": break
+                    default: throw Error("-machine \(v): unsupported property '\(k)'")
+                    }
+                }
+            case "-accel":
+                let (first, _) = props(try value(a))
+                try checkAccel(first ?? "")
+            case "-enable-kvm": throw Error("-enable-kvm: KVM is not available: swemu is a TCG-style emulator (use -accel tcg)")
+            case "-serial":
+                serialGiven = true
+                let v = try value(a)
+                switch v {
+                case "stdio": c.serial.append(.stdio)
+                case "mon:stdio": c.serial.append(.muxStdio)
+                case "pty": c.serial.append(.pty)
+                case "null": c.serial.append(.null)
+                case "none": c.serial.append(.none)
+                default:
+                    if v.hasPrefix("file:") { c.serial.append(.file(String(v.dropFirst(5)))) }
+                    else { throw Error("-serial \(v): unsupported character device (stdio, mon:stdio, file:PATH, pty, null, none)") }
+                }
+            case "-display":
+                let v = try value(a)
+                if props(v).0 != "none" { throw Error("-display \(v): only 'none' is available") }
+            case "-nographic": nographic = true
+            case "-nodefaults": c.noDefaults = true
+            case "-no-reboot": c.noReboot = true
+            case "-name": c.name = try value(a)
+            case "-global":
+                let v = try value(a)
+                if !v.hasPrefix("kvm-pit.lost_tick_policy=") { throw Error("-global \(v): unsupported global property") }
+            case "-device":
+                let v = try value(a)
+                let (name, kv) = props(v)
+                switch name {
+                case "help", "?":
+                    return .exit(devices.map { "name \"\($0.0)\", bus \($0.1), desc \"\($0.2)\"" }.joined(separator: "\n") + "\n")
+                case "isa-debug-exit":
+                    var base: UInt64 = 0x501, size: UInt64 = 2
+                    for (k, val) in kv {
+                        guard let n = parseInt(val) else { throw Error("-device \(v): invalid value '\(val)' for '\(k)'") }
+                        switch k {
+                        case "iobase": base = n
+                        case "iosize": size = n
+                        default: throw Error("-device \(v): isa-debug-exit has no property '\(k)'")
+                        }
+                    }
+                    guard base + size <= 0x10000, size >= 1 else { throw Error("-device \(v): port range outside 0-0xffff") }
+                    c.devices.append(.debugExit(iobase: UInt16(base), iosize: UInt16(size)))
+                case "pc-testdev": c.devices.append(.pcTestdev)
+                case "pci-testdev": c.devices.append(.pciTestdev)
+                default: throw Error("-device \(name ?? v): unsupported device (see -device help)")
+                }
+            case "-d":
+                for t in try value(a).split(separator: ",") {
+                    switch t {
+                    case "in_asm": c.trace.insert(.inAsm)
+                    case "exec": c.trace.insert(.exec)
+                    case "cpu": c.trace.insert(.cpu)
+                    case "int": c.trace.insert(.int)
+                    default: throw Error("-d \(t): unknown log item (in_asm, exec, cpu, int)")
+                    }
+                }
+            case "-D": c.traceFile = try value(a)
+            default:
+                if a.hasPrefix("-") { throw Error("\(args[i]): invalid option") }
+                throw Error("\(a): invalid argument (expected an option; see -h)")
+            }
+            i += 1
+        }
+        if nographic && !serialGiven { c.serial = [.muxStdio] }
+        return .run(c)
+    }
+
+    static func checkAccel(_ v: String) throws {
+        switch v {
+        case "tcg", "": return
+        case "kvm", "xen", "hvf", "whpx": throw Error("-accel \(v): accelerator '\(v)' is not available: swemu is a TCG-style emulator (use -accel tcg)")
+        default: throw Error("-accel \(v): invalid accelerator")
+        }
+    }
+}
