@@ -126,5 +126,7 @@ public struct CPUState {
     public var cycles: UInt64 = 0
     /// Deterministic RDRAND/RDSEED state (xorshift).
     public var randState: UInt64 = 0x853C49E6748FEA9B
+    /// DR6.B0-B3 bits of data breakpoints hit by the current instruction (a trap after it).
+    public var pendingDB: UInt64 = 0
     public init() {}
 }

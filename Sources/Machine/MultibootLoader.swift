@@ -5,8 +5,6 @@ import CPU
 /// addresses), modules from `-initrd`, the information structure with memory map, and the
 /// 32-bit protected-mode entry state of section 3.2.
 public struct MultibootLoader {
-    public static let infoAddress: UInt64 = 0x9000
-    static let gdtAddress: UInt64 = 0x8F00
 
     public struct Loaded { public var entry: UInt32; public var imageEnd: UInt64 }
 
@@ -79,11 +77,13 @@ public struct MultibootLoader {
             }
         }
 
-        // Modules, page-aligned after the image; then the information structure at 0x9000.
-        var next = (end + 0xFFF) & ~0xFFF
+        // As QEMU does: the information structure, its strings and a GDT in a buffer right
+        // after the image (low memory stays untouched), then the modules, page-aligned.
+        let mbi = (end + 0xFFF) & ~0xFFF
+        let gdtAddress = mbi + 0x7F00
+        var next = mbi + 0x8000
         var modList: [(UInt32, UInt32, UInt32)] = []   // start, end, string
         var strings: [UInt8] = []
-        let mbi = infoAddress
         let stringsBase = mbi + 0x400
         func addString(_ s: String) -> UInt32 {
             let a = UInt32(stringsBase) + UInt32(strings.count)
@@ -120,12 +120,13 @@ public struct MultibootLoader {
         set32(20, UInt32(modList.count)); set32(24, UInt32(modsAddr))
         set32(44, UInt32(mmap.count)); set32(48, UInt32(mmapAddr))
         set32(64, loaderName)
-        guard mmap.count <= 0x200, strings.count <= 0x6C00 - 0x400 else { throw MachineError.load("-append command line too long") }
-        memory.write(mbi, info); memory.write(modsAddr, mods); memory.write(mmapAddr, mmap); memory.write(stringsBase, strings)
+        guard mmap.count <= 0x200, strings.count <= 0x7F00 - 0x400 else { throw MachineError.load("-append command line too long") }
+        guard memory.write(mbi, info), memory.write(modsAddr, mods), memory.write(mmapAddr, mmap),
+              memory.write(stringsBase, strings) else { throw MachineError.load("\(path): no room for the Multiboot information after the image") }
 
         // Boot state (Multiboot 3.2): flat 4 GiB code and data, PE=1, PG=0, IF=0, A20 on.
         let gdt: [UInt64] = [0, 0, 0x00CF_9A00_0000_FFFF, 0x00CF_9200_0000_FFFF]
-        memory.write(gdtAddress, gdt.flatMap { bytes64($0) })
+        guard memory.write(gdtAddress, gdt.flatMap { bytes64($0) }) else { throw MachineError.load("\(path): no room after the image") }
         cpu.reset()
         let st = cpu.s
         st.pointee.cr0 = CR0.pe | CR0.et

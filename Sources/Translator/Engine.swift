@@ -153,9 +153,9 @@ public final class Engine {
             if stopRequested { return .stopRequested }
             if st.pointee.halted != 0 { return .halted }
             let tfSet = st.pointee.flags & FL.tf != 0
-            if _slowPath(st.pointee.shadow != 0 || tfSet || !trace.isEmpty) {
+            if _slowPath(st.pointee.shadow != 0 || tfSet || !trace.isEmpty || st.pointee.dr7 & 0xFF != 0) {
                 prev = nil
-                if st.pointee.shadow != 0 || tfSet { stepOne(tfSet: tfSet); continue }
+                if st.pointee.shadow != 0 || tfSet || st.pointee.dr7 & 0xFF != 0 { stepOne(tfSet: tfSet); continue }
             }
             if _slowPath(cpu.bus.interruptPending) {
                 interrupts()
@@ -208,18 +208,30 @@ public final class Engine {
         let st = cpu.s
         let shadowed = st.pointee.shadow != 0
         st.pointee.shadow = 0
-        do {
+        do throws(Fault) {
+            let bp = cpu.instructionBreakpoints()
+            if bp != 0 {
+                st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | bp
+                throw Fault.db
+            }
+            st.pointee.pendingDB = 0
             let mode = cpu.modeKey
             let linear = st.pointee.codeMode == 2 ? st.pointee.rip : (cpu.segs[Seg.cs].base &+ st.pointee.rip) & 0xFFFF_FFFF
             let phys = try cpu.fetchPhysical(linear)
             let (b, _) = try translate(linear: linear, phys: phys, mode: mode)
             var one = b.ops[0]
+            let rfBefore = st.pointee.flags & FL.rf
             st.pointee.exitRequest = 0
             _ = try withUnsafePointer(to: &one) { (p) throws(Fault) -> Int in try cpu.runOps(p, 1) }
             st.pointee.exitRequest = 0
             if st.pointee.shadow != 0 && shadowed { st.pointee.shadow = 0 }
-            if tfSet && !shadowed {
-                st.pointee.dr6 |= 1 << 14   // BS
+            // RF protects exactly one instruction from its instruction breakpoint.
+            if rfBefore != 0 { st.pointee.flags &= ~FL.rf }
+            let data = st.pointee.pendingDB
+            st.pointee.pendingDB = 0
+            if (tfSet && !shadowed) || data != 0 {
+                if data != 0 { st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | data }
+                if tfSet && !shadowed { st.pointee.dr6 |= 1 << 14 }   // BS
                 cpu.deliverExternalTrap(1)
             }
         } catch {

@@ -181,7 +181,10 @@ test_paging32:
     mov cr4, eax
     mov eax, [LIN4K]
     CHECK eax, 0x11111111, "global page: toggling CR4.PGE flushes it"
-    mov dword [pt_test], P1 | 3                     ; non-global
+    mov dword [pt_test], P0 | 3                     ; non-global now
+    invlpg [LIN4K]                                  ; drop the global entry
+    mov eax, [LIN4K]                                ; cached as non-global
+    mov dword [pt_test], P1 | 3
     mov eax, cr3
     mov cr3, eax
     mov eax, [LIN4K]

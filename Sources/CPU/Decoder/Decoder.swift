@@ -8,7 +8,7 @@ public struct DecoderTables {
     /// Opcodes with a ModRM byte, for the maps where swemu knows lengths of instructions it
     /// does not implement (OpcodeLengths.swift).
     init(_ forms: [InsnForm]) {
-        for (i, f) in forms.enumerated() {
+        for (i, f) in forms.enumerated() where !f.attrs.contains("alias") {
             let ops = f.opcodeReg ? (0..<8).map { Int(f.opcode) + $0 } : [Int(f.opcode)]
             for op in ops {
                 let k = Int(f.map) << 8 | op
@@ -257,7 +257,10 @@ public struct Decoder {
             }
         }
         // "XCHG rAX, rAX" without REX.B is NOP; F3 90 is PAUSE (handled by the table).
-        if f.handler == .xchgEG && f.opcodeReg && d.rm == 0 { d.h = lastRep == 0xF3 ? .pause : .nop; d.form = UInt16(Table.nopForm) }
+        if f.handler == .xchgEG && f.opcodeReg && d.rm == 0 && d.h != .invalid {
+            d.h = lastRep == 0xF3 ? .pause : .nop
+            d.form = UInt16(lastRep == 0xF3 ? Table.pauseForm : Table.nopForm)
+        }
         d.len = UInt8(n)
         return d
     }
@@ -319,4 +322,5 @@ public struct Decoder {
 
 extension Table {
     static let nopForm: Int = forms.firstIndex { $0.mnemonic == "NOP" && $0.operands.isEmpty }!
+    static let pauseForm: Int = forms.firstIndex { $0.mnemonic == "PAUSE" }!
 }

@@ -81,6 +81,7 @@ extension CPU {
     func readSlow(_ la: UInt64, _ size: Int, user: Bool, kind: Access, implicit: Bool = false) throws(Fault) -> UInt64 {
         var la = la
         if !in64 && !longMode { la &= 0xFFFF_FFFF }
+        if _slowPath(s.pointee.dr7 & 0xFF != 0) && kind == .read { dataBreakpoints(la, size, write: false) }
         if (la & 0xFFF) + UInt64(size) > 4096 {
             // Page-crossing: translate both pages before reading anything (precise #PF).
             let first = 4096 - Int(la & 0xFFF)
@@ -102,6 +103,7 @@ extension CPU {
     func writeSlow(_ la: UInt64, _ v: UInt64, _ size: Int, user: Bool, implicit: Bool = false) throws(Fault) {
         var la = la
         if !in64 && !longMode { la &= 0xFFFF_FFFF }
+        if _slowPath(s.pointee.dr7 & 0xFF != 0) { dataBreakpoints(la, size, write: true) }
         if (la & 0xFFF) + UInt64(size) > 4096 {
             let first = 4096 - Int(la & 0xFFF)
             let pa1 = try translate(la, .write, user: user, implicit: implicit)

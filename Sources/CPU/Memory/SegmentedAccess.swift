@@ -6,6 +6,8 @@ extension CPU {
     public func linear(_ seg: Int, _ off: UInt64, _ size: Int, write: Bool) throws(Fault) -> UInt64 {
         if s.pointee.codeMode == 2 {
             let la = seg >= Seg.fs ? off &+ segs[seg].base : off
+            // Stack-segment references to non-canonical addresses fault #SS(0) (SDM Vol. 3, 6.15).
+            if seg == Seg.ss && _slowPath(!isCanonical(la)) { throw Fault.ss(0) }
             if _slowPath(off & UInt64(size - 1) != 0) { try alignCheck() }
             return la
         }

@@ -12,6 +12,9 @@ extension CPU {
     /// Double and triple faults are handled here.
     public func raise(_ f: Fault) {
         var f = f
+        // Faults push EFLAGS with RF set so the restarted instruction does not hit its own
+        // instruction breakpoint again (SDM Vol. 3, 18.3.1.1); #DB faults leave it to the handler.
+        if f.vector != 1 && f.vector != 3 && f.vector != 4 { s.pointee.flags |= FL.rf }
         var first: UInt8? = nil
         while true {
             do {

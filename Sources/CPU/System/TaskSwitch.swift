@@ -8,10 +8,13 @@ extension CPU {
         let e = UInt32(sel & 0xFFFC)
         if sel & 4 != 0 { throw Fault.gp(e) }    // a TSS must be in the GDT
         let d = try readDescriptor(sel) { .gp($0) }
-        if d.s || !(d.type == 1 || d.type == 9 || (reason == .iret && (d.type == 3 || d.type == 0xB))) {
+        // IRET returns to a busy TSS (else #TS); every other switch needs an available one
+        // (else #GP) (SDM Vol. 3, 9.3, steps 2-3).
+        if reason == .iret {
+            if d.s || !(d.type == 3 || d.type == 0xB) { throw Fault.ts(e) }
+        } else if d.s || !(d.type == 1 || d.type == 9) {
             throw Fault.gp(e)
         }
-        if reason != .iret && (d.type == 3 || d.type == 0xB) { throw Fault.gp(e) }
         if !d.present { throw Fault.np(e) }
         let new32 = d.type & 8 != 0
         if d.limit < (new32 ? 0x67 : 0x2B) { throw Fault.ts(e) }

@@ -178,8 +178,9 @@ func integerRows() -> [InsnForm] {
         row("LAHF", "", "9F", .lahf, feature: .lahf64),
         row("SAHF", "", "9E", .sahf, flags: "szapc", feature: .lahf64),
         row("XLAT", "", "D7", .xlat),
-        row("NOP", "", "90", .nop),
-        row("PAUSE", "", "F3 90", .pause),
+        // 90 is XCHG eAX,eAX; the decoder names it NOP (PAUSE with F3) unless REX.B is set.
+        row("NOP", "", "90", .nop, attrs: "alias"),
+        row("PAUSE", "", "F3 90", .pause, attrs: "alias"),
         row("NOP", "Ev", "0F 1F /0", .nop),
         row("BOUND", "Gv,Mv", "62 /r mem", .bound, attrs: "i64"),
         row("LES", "Gz,Mp", "C4 /r mem", .loadFarPtr, aux: 0, attrs: "i64 nodiff"),
