@@ -87,9 +87,16 @@ public struct Decoder {
         var map: UInt8 = 0
         var opcode = b
         var vex: (l: Int8, pp: MandatoryPrefix, w: Int8, vvvv: UInt8)? = nil
+        var vvvvCheck: UInt8 = 0        // VEX.vvvv as written (all four bits): 0 when unused
         var vR: UInt8 = rexR, vX: UInt8 = rexX, vB: UInt8 = rexB, vW = rexW
         var pendingModRM: UInt8? = nil
-        if b == 0xC4 || b == 0xC5 {
+        if b == 0x62 {
+            let b1 = try byte()
+            if m64 || b1 & 0xC0 == 0xC0 {
+                return try decodeEVEX(&src, &n, p0: b1, bad: has66 || lastRep != 0 || lock || rex != 0, has67: has67, segOvr: segOvr)
+            }
+            pendingModRM = b1          // BOUND: b1 is the ModRM byte
+        } else if b == 0xC4 || b == 0xC5 {
             let b1 = try byte()
             if m64 || b1 & 0xC0 == 0xC0 {
                 // VEX (SDM Vol. 2, 2.3.5). Preceding 66/F2/F3/LOCK/REX: #UD.
@@ -103,8 +110,10 @@ public struct Decoder {
                     let mm = b1 & 0x1F
                     let b2 = try byte()
                     w = Int8(b2 >> 7); vvvv = (~b2 >> 3) & 0xF; l = Int8((b2 >> 2) & 1); pp = b2 & 3
-                    map = mm == 1 ? 1 : mm == 2 ? 2 : mm == 3 ? 3 : 0xFF
+                    if mm == 0 { map = 0xFF }
+                    if map != 0xFF { map = mm == 1 ? 1 : mm == 2 ? 2 : mm == 3 ? 3 : 0xFF }
                 }
+                vvvvCheck = vvvv
                 if !m64 { vR = 0; vX = 0; vB = 0; vvvv &= 7 }
                 vW = w == 1
                 opcode = try byte()
@@ -132,9 +141,13 @@ public struct Decoder {
 
         let key = Int(map & 3) << 8 | Int(opcode)
         let cands = vex != nil ? tables.vex[key] : tables.legacy[key]
-        let needsModRM = cands.contains { forms[Int($0)].hasModRM } || (cands.isEmpty && OpcodeLengths.hasModRM(map: map, opcode: opcode, vex: vex != nil))
+        let needsModRM = cands.isEmpty ? OpcodeLengths.hasModRM(enc: vex != nil ? 1 : 0, map: map, opcode: opcode)
+            : cands.contains { forms[Int($0)].hasModRM }
         var modrm: UInt8 = 0
         if needsModRM { if let p = pendingModRM { modrm = p } else { modrm = try byte() } }
+        // MOV to/from control and debug registers ignore ModRM.mod (SDM "MOV--Move to/from
+        // Control Registers": "the 2 bits in the mod field are ignored").
+        if map == 1 && vex == nil && opcode >= 0x20 && opcode <= 0x23 { modrm |= 0xC0 }
         let mod = modrm >> 6, mreg = (modrm >> 3) & 7, mrm = modrm & 7
 
         // Mandatory prefix as the SDM defines it: the last F2/F3, else 66.
@@ -146,6 +159,7 @@ public struct Decoder {
                 if fv.pp != v.pp { continue }
                 if fv.l >= 0 && fv.l != v.l { continue }
                 if fv.w >= 0 && m64 && fv.w != v.w { continue }
+                if vvvvCheck != 0 && !f.operands.contains(.By) { continue }
             } else {
                 switch f.prefix {
                 case .any: break
@@ -173,10 +187,18 @@ public struct Decoder {
             try decodeMemory(&src, &n, &d, modrm: modrm, rexX: vX, rexB: vB, segOvr: segOvr)
         }
         guard chosen >= 0 else {
-            // Unknown or unimplemented: consume what the opcode map says follows, for length.
-            let immLen = OpcodeLengths.immediateBytes(map: map, opcode: opcode, modrmReg: mreg, osz16: has66 != (mode == .m16), rexW: rexW, m64: m64, asz: asz, vex: vex != nil)
-            for _ in 0..<immLen { _ = try byte() }
-            d.len = UInt8(n); d.h = .invalid; return d
+            // Not implemented: known (length from the opcode map, #UD when run) or undefined.
+            var q = KnownQuery()
+            q.enc = vex != nil ? 1 : 0; q.map = map; q.opcode = opcode; q.modrm = modrm; q.mode = mode
+            q.mp = mp == .p66 ? 2 : mp == .pF3 ? 3 : mp == .pF2 ? 4 : 1
+            q.w = vW; q.l = vex?.l ?? 0; q.vvvvCheck = vvvvCheck; q.lock = lock; q.asz = asz
+            d.h = .invalid
+            if let r = OpcodeLengths.match(q), OpcodeLengths.valid(r, q) {
+                let immLen = OpcodeLengths.immediateBytes(r, osz16: has66 != (mode == .m16), rexW: rexW)
+                for _ in 0..<immLen { _ = try byte() }
+                d.form = Insn.knownForm
+            }
+            d.len = UInt8(n); return d
         }
         let f = forms[chosen]
         d.form = UInt16(chosen); d.h = f.handler; d.aux = f.aux; d.cycles = f.cycles
@@ -212,7 +234,7 @@ public struct Decoder {
         if segOvr >= 0 { d.pfx |= Insn.segOverride; if !m64 || segOvr >= Seg.fs { d.seg = UInt8(segOvr) } }
         if lock {
             // LOCK is allowed only on the listed forms with a memory destination (SDM "LOCK").
-            if !f.lockable || !memOperand { d.h = .invalid }
+            if !f.lockable || !memOperand { d.h = .invalid; d.form = Insn.invalidForm }
             d.pfx |= Insn.lock
         }
 
@@ -262,6 +284,35 @@ public struct Decoder {
             d.form = UInt16(lastRep == 0xF3 ? Table.pauseForm : Table.nopForm)
         }
         d.len = UInt8(n)
+        return d
+    }
+
+    /// EVEX-encoded instructions (AVX-512; SDM Vol. 2, 2.7): not implemented, decoded for their
+    /// length and validity only (#UD when run). `p0` is the byte after 62.
+    func decodeEVEX<S: ByteSource>(_ src: inout S, _ n: inout Int, p0: UInt8, bad: Bool, has67: Bool, segOvr: Int) throws(Fault) -> Insn {
+        @inline(__always) func byte() throws(Fault) -> UInt8 {
+            n += 1; if n > 15 { throw Fault.gp(0) }; return try src.next()
+        }
+        var d = Insn()
+        let p1 = try byte(), p2 = try byte(), opcode = try byte(), modrm = try byte()
+        let m64 = mode == .m64
+        d.asz = mode == .m16 ? (has67 ? 4 : 2) : mode == .m32 ? (has67 ? 2 : 4) : (has67 ? 4 : 8)
+        if modrm >> 6 != 3 {
+            try decodeMemory(&src, &n, &d, modrm: modrm, rexX: m64 && p0 & 0x40 == 0 ? 8 : 0, rexB: m64 && p0 & 0x20 == 0 ? 8 : 0, segOvr: segOvr)
+        }
+        d.h = .invalid; d.len = UInt8(n)
+        let map = p0 & 7
+        // Reserved bits: P0[3] = 0, P1[2] = 1; maps 1, 2, 3, 5, 6; outside 64-bit mode EVEX.V' = 1.
+        if bad || p0 & 8 != 0 || p1 & 4 == 0 || map == 0 || map == 4 || map == 7 || (!m64 && p2 & 8 == 0) { return d }
+        var q = KnownQuery()
+        q.enc = 2; q.map = map; q.opcode = opcode; q.modrm = modrm; q.mode = mode
+        q.mp = (p1 & 3) + 1; q.w = p1 & 0x80 != 0; q.l = Int8((p2 >> 5) & 3)
+        q.vvvvCheck = (~p1 >> 3) & 0xF | (m64 ? ((~p2 & 8) << 1) : 0)
+        q.aaa = p2 & 7; q.z = p2 & 0x80 != 0; q.b = p2 & 0x10 != 0; q.asz = d.asz
+        if q.l == 3 && !(q.b && modrm >> 6 == 3) { return d }
+        guard let r = OpcodeLengths.match(q), OpcodeLengths.valid(r, q) else { return d }
+        for _ in 0..<OpcodeLengths.immediateBytes(r, osz16: false, rexW: false) { _ = try byte() }
+        d.form = Insn.knownForm; d.len = UInt8(n)
         return d
     }
 

@@ -21,6 +21,11 @@ public struct Insn {
     public var imm2: UInt64 = 0
 
     public static let none: UInt8 = 0xFF, ripRel: UInt8 = 16
+    /// `form` of an instruction that is undefined (#UD), and of one swemu knows the encoding
+    /// and length of but does not implement yet (x87, SSE, AVX...; `h` is `.invalid`: #UD).
+    public static let invalidForm: UInt16 = 0xFFFF, knownForm: UInt16 = 0xFFFE
+    /// Known to the CPU model but not implemented (decodes with its length; runs as #UD).
+    @inline(__always) public var isKnownUnimplemented: Bool { form == Insn.knownForm }
     public static let mem: UInt8 = 1, rep: UInt8 = 2, repne: UInt8 = 4, lock: UInt8 = 8
     public static let rex: UInt8 = 16, segOverride: UInt8 = 32, opsizePrefix: UInt8 = 64, rexW: UInt8 = 128
 
