@@ -190,6 +190,7 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
     case "pusha", "popa": mn += n == 2 ? "" : "d"
     case "jcxz": mn = a == 2 ? "jcxz" : a == 4 ? "jecxz" : "jrcxz"
     case "xlat": mn = "xlatb"
+    case "sysret", "sysexit": if n == 8 { mn += "q" }
     default: break
     }
     var out: [String] = []
@@ -203,13 +204,18 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
         switch o {
         case .Eb: out.append(i.isMem ? mem(1) : reg(i.rm, 1))
         case .Ew:
-            let regSize = [.movES, .sldt, .str, .smsw].contains(f.handler) ? n : 2
+            // A register operand of r/m16 system instructions is printed at operand size (iced).
+            let regSize = [.movzx, .movsx].contains(f.handler) ? 2 : n
             out.append(i.isMem ? mem(2) : reg(i.rm, regSize))
         case .Ed: out.append(i.isMem ? mem(4) : reg(i.rm, 4))
         case .Eq: out.append(i.isMem ? mem(8) : reg(i.rm, 8))
-        case .Ev, .Ey: out.append(i.isMem ? mem(n) : reg(i.rm, n))
+        case .Ev, .Ey:
+            var size = n
+            if f.handler == .smsw && i.isMem { size = 2 }
+            if f.handler == .crc32 && i.pfx & Insn.opsizePrefix != 0 && i.pfx & Insn.rexW == 0 { size = 2 }
+            out.append(i.isMem ? mem(size) : reg(i.rm, size))
         case .Gb: out.append(reg(i.reg, 1))
-        case .Gw: out.append(reg(i.reg, 2))
+        case .Gw: out.append(reg(i.reg, f.handler == .arpl ? n : 2))
         case .Gd: out.append(reg(i.reg, 4))
         case .Gq: out.append(reg(i.reg, 8))
         case .Gv, .Gy, .Gz: out.append(reg(i.reg, n))
@@ -218,7 +224,7 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
         case .M:
             let size: Int
             switch f.handler {
-            case .lea: size = 0
+            case .lea, .invlpg: size = 0
             case .invpcid: size = 16
             default: size = 1      // INVLPG, PREFETCHh, CLFLUSH(OPT): byte
             }
@@ -254,7 +260,7 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
         case .ES, .CS, .SS, .DS, .FS, .GS: out.append(o.name.lowercased())
         }
     }
-    if f.handler == .xlat { out.append("x\(segName()):" + reg(3, a)) }
+    if f.handler == .xlat { out.append("m1[\(segName()):\(reg(3, a)),al,1,0]") }
     return out.joined(separator: " ")
 }
 

@@ -62,10 +62,12 @@ public struct Decoder {
             case 0x67: has67 = true; rex = 0
             case 0xF2, 0xF3: lastRep = b; rex = 0
             case 0xF0: lock = true; rex = 0
-            case 0x26: segOvr = Seg.es; rex = 0
-            case 0x2E: segOvr = Seg.cs; rex = 0
-            case 0x36: segOvr = Seg.ss; rex = 0
-            case 0x3E: segOvr = Seg.ds; rex = 0
+            // In 64-bit mode ES/CS/SS/DS overrides are ignored (SDM Vol. 1, 3.3.7.1): an
+            // earlier FS/GS stays in effect.
+            case 0x26: if !m64 { segOvr = Seg.es }; rex = 0
+            case 0x2E: if !m64 { segOvr = Seg.cs }; rex = 0
+            case 0x36: if !m64 { segOvr = Seg.ss }; rex = 0
+            case 0x3E: if !m64 { segOvr = Seg.ds }; rex = 0
             case 0x64: segOvr = Seg.fs; rex = 0
             case 0x65: segOvr = Seg.gs; rex = 0
             case 0x40...0x4F where m64: rex = b
@@ -210,9 +212,12 @@ public struct Decoder {
         else if f.operands.contains(where: { $0 == .Gy || $0 == .Ey || $0 == .By || $0 == .Ry }) {
             osz = (m64 && (vex != nil ? vW : rexW)) || (f.attrs.contains("f64") && m64) ? 8 : 4
         } else if m64 && f.attrs.contains("f64") { osz = 8 }
-        else if m64 && f.attrs.contains("d64") { osz = has66 ? 2 : 8 }
+        else if m64 && f.attrs.contains("d64") { osz = has66 && !rexW ? 2 : 8 }
         else if rexW { osz = 8 }
         else { osz = has66 ? (defaultOsz == 2 ? 4 : 2) : defaultOsz }
+        // Port I/O moves at most 32 bits: REX.W does not make INS/OUTS/IN/OUT 64-bit.
+        if osz == 8 && (f.handler == .ins || f.handler == .outs || f.handler == .inI || f.handler == .inDX
+                        || f.handler == .outI || f.handler == .outDX) { osz = 4 }
         d.osz = osz
 
         // Register operands (byte registers without REX: 4..7 are AH..BH).
@@ -227,6 +232,17 @@ public struct Decoder {
         if f.opcodeReg { d.rm = breg((opcode & 7) | rexB, eIsByte) }
         if f.operands.contains(.Sw) || f.operands.contains(.Cd) || f.operands.contains(.Dd) { d.reg = mreg | vR }
         _ = byteRegs
+        // Only CR0, CR2, CR3, CR4, CR8 and DR0-DR7 exist; MOV to CS and segment registers 6, 7
+        // are undefined (SDM "MOV--Move to/from Control Registers", "MOV"): #UD.
+        var undefinedOperand = false
+        switch f.handler {
+        case .movRC, .movCR: undefinedOperand = ![0, 2, 3, 4, 8].contains(d.reg)
+        case .movRD, .movDR: undefinedOperand = d.reg > 7
+        case .movES: undefinedOperand = mreg > 5
+        case .movSE: undefinedOperand = mreg > 5 || mreg == Seg.cs
+        default: break
+        }
+        if undefinedOperand { d.h = .invalid; d.form = Insn.invalidForm; d.len = UInt8(n); return d }
 
         // Prefix flags.
         if lastRep == 0xF3 { d.pfx |= Insn.rep }

@@ -68,6 +68,8 @@ enum OpcodeLengths {
         for r in candidates(enc: q.enc, map: q.map, opcode: q.opcode) {
             if r.modes & modeBit == 0 { continue }
             if r.pf != 0 && r.pf != q.mp { continue }
+            // 0F 38 / 0F 3A rows without a mandatory prefix (MOVBE) take no F2/F3 (66 is operand size).
+            if r.pf == 0 && q.enc == 0 && q.map >= 2 && q.mp > 2 { continue }
             if r.mod != 4 {
                 if r.grp >= 0 && r.grp != reg { continue }
                 if r.fixed >= 1000 { if mod != 3 || Int16(rm) != r.fixed - 1000 { continue } }

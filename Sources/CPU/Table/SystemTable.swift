@@ -7,7 +7,7 @@ func systemRows() -> [InsnForm] {
         row("CPUID", "", "0F A2", .cpuid, cycles: 30, attrs: "end nodiff"),
         row("RDTSC", "", "0F 31", .rdtsc, cycles: 20, attrs: "nodiff"),
         row("RDTSCP", "", "0F 01 F9", .rdtscp, feature: .rdtscp, cycles: 20, attrs: "nodiff"),
-        row("RDPID", "Ry", "F3 0F C7 /7 reg", .rdpid, feature: .rdpid, attrs: "nodiff"),
+        row("RDPID", "Ry", "F3 0F C7 /7 reg", .rdpid, feature: .rdpid, attrs: "nodiff f64"),
         row("RDMSR", "", "0F 32", .rdmsr, cycles: 20, attrs: "nodiff"),
         row("WRMSR", "", "0F 30", .wrmsr, cycles: 20, attrs: "end nodiff"),
         row("RDPMC", "", "0F 33", .rdpmc, attrs: "nodiff"),
@@ -19,8 +19,8 @@ func systemRows() -> [InsnForm] {
         row("LMSW", "Ew", "0F 01 /6", .lmsw, attrs: "end nodiff"),
         row("INVLPG", "M", "0F 01 /7 mem", .invlpg, attrs: "end nodiff"),
         row("SWAPGS", "", "0F 01 F8", .swapgs, attrs: "o64 nodiff"),
-        row("CLAC", "", "0F 01 CA", .clac, feature: .smap, attrs: "end nodiff"),
-        row("STAC", "", "0F 01 CB", .stac, feature: .smap, attrs: "end nodiff"),
+        row("CLAC", "", "NP 0F 01 CA", .clac, feature: .smap, attrs: "end nodiff"),
+        row("STAC", "", "NP 0F 01 CB", .stac, feature: .smap, attrs: "end nodiff"),
         row("SLDT", "Ew", "0F 00 /0", .sldt, attrs: "nodiff"),
         row("STR", "Ew", "0F 00 /1", .str, attrs: "nodiff"),
         row("LLDT", "Ew", "0F 00 /2", .lldt, attrs: "end nodiff"),
@@ -57,8 +57,11 @@ func systemRows() -> [InsnForm] {
         row("RDGSBASE", "Ry", "F3 0F AE /1 reg", .rdgsbase, feature: .fsgsbase, attrs: "o64 nodiff"),
         row("WRFSBASE", "Ry", "F3 0F AE /2 reg", .wrfsbase, feature: .fsgsbase, attrs: "o64 nodiff"),
         row("WRGSBASE", "Ry", "F3 0F AE /3 reg", .wrgsbase, feature: .fsgsbase, attrs: "o64 nodiff"),
-        row("RDRAND", "Ry", "0F C7 /6 reg", .rdrand, flags: "oszapc", feature: .rdrand, attrs: "nodiff"),
-        row("RDSEED", "Ry", "0F C7 /7 reg", .rdseed, flags: "oszapc", feature: .rdseed, attrs: "nodiff"),
+        // RDRAND/RDSEED r16/r32/r64: 66 is the operand size; F2/F3 select other instructions.
+        row("RDRAND", "Ev", "NP 0F C7 /6 reg", .rdrand, flags: "oszapc", feature: .rdrand, attrs: "nodiff"),
+        row("RDRAND", "Ev", "66 0F C7 /6 reg", .rdrand, flags: "oszapc", feature: .rdrand, attrs: "nodiff"),
+        row("RDSEED", "Ev", "NP 0F C7 /7 reg", .rdseed, flags: "oszapc", feature: .rdseed, attrs: "nodiff"),
+        row("RDSEED", "Ev", "66 0F C7 /7 reg", .rdseed, flags: "oszapc", feature: .rdseed, attrs: "nodiff"),
         row("INVPCID", "Gy,M", "66 0F 38 82 /r mem", .invpcid, feature: .invpcid, attrs: "end nodiff f64"),
     ]
 }
