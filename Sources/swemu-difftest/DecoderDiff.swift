@@ -212,13 +212,12 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
         case .Ev, .Ey:
             var size = n
             if f.handler == .smsw && i.isMem { size = 2 }
-            if f.handler == .crc32 && i.pfx & Insn.opsizePrefix != 0 && i.pfx & Insn.rexW == 0 { size = 2 }
             out.append(i.isMem ? mem(size) : reg(i.rm, size))
         case .Gb: out.append(reg(i.reg, 1))
         case .Gw: out.append(reg(i.reg, f.handler == .arpl ? n : 2))
         case .Gd: out.append(reg(i.reg, 4))
         case .Gq: out.append(reg(i.reg, 8))
-        case .Gv, .Gy, .Gz: out.append(reg(i.reg, n))
+        case .Gv, .Gy, .Gz: out.append(reg(i.reg, f.handler == .crc32 ? (i.pfx & Insn.rexW != 0 ? 8 : 4) : n))
         case .By: out.append(reg(i.vreg, n))
         case .Ry: out.append(reg(i.rm, n))
         case .M:

@@ -215,6 +215,8 @@ public struct Decoder {
         else if m64 && f.attrs.contains("d64") { osz = has66 && !rexW ? 2 : 8 }
         else if rexW { osz = 8 }
         else { osz = has66 ? (defaultOsz == 2 ? 4 : 2) : defaultOsz }
+        // CRC32 r, r/m16/32/64: the operand size is the source's (the destination is 32 or 64 bits).
+        if f.handler == .crc32 && f.aux == 0 { osz = rexW ? 8 : has66 != (mode == .m16) ? 2 : 4 }
         // Port I/O moves at most 32 bits: REX.W does not make INS/OUTS/IN/OUT 64-bit.
         if osz == 8 && (f.handler == .ins || f.handler == .outs || f.handler == .inI || f.handler == .inDX
                         || f.handler == .outI || f.handler == .outDX) { osz = 4 }

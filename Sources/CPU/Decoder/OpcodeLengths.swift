@@ -63,6 +63,16 @@ enum OpcodeLengths {
 
     /// The row that makes the encoding valid, if any.
     static func match(_ q: KnownQuery) -> KnownRow? {
+        // EVEX.b with a register operand selects rounding / SAE: vector length 512 (L'L is the
+        // rounding mode) for instructions whose 512-bit form takes {er} / {sae}.
+        if q.enc == 2 && q.b && q.modrm >> 6 == 3 {
+            var q2 = q; q2.l = 2
+            if let r = match(q2, erOnly: true) { return r }
+        }
+        return match(q, erOnly: false)
+    }
+
+    static func match(_ q: KnownQuery, erOnly: Bool) -> KnownRow? {
         let modeBit: UInt8 = q.mode == .m16 ? 1 : q.mode == .m32 ? 2 : 4
         let mod = q.modrm >> 6, reg = Int8((q.modrm >> 3) & 7), rm = q.modrm & 7
         for r in candidates(enc: q.enc, map: q.map, opcode: q.opcode) {
@@ -70,6 +80,9 @@ enum OpcodeLengths {
             if r.pf != 0 && r.pf != q.mp { continue }
             // 0F 38 / 0F 3A rows without a mandatory prefix (MOVBE) take no F2/F3 (66 is operand size).
             if r.pf == 0 && q.enc == 0 && q.map >= 2 && q.mp > 2 { continue }
+            // Likewise the register forms of group 9 (RDRAND, RDSEED): F2/F3 select other rows.
+            if r.pf == 0 && q.enc == 0 && q.map == 1 && q.opcode == 0xC7 && r.mod == 2 && q.mp > 2 { continue }
+            if erOnly && (r.l != 2 || r.flags & (KnownRow.er | KnownRow.sae) == 0) { continue }
             if r.mod != 4 {
                 if r.grp >= 0 && r.grp != reg { continue }
                 if r.fixed >= 1000 { if mod != 3 || Int16(rm) != r.fixed - 1000 { continue } }
@@ -80,10 +93,7 @@ enum OpcodeLengths {
             if q.enc != 0 {
                 let wIgnored = r.w < 0 || (r.flags & KnownRow.wig32 != 0 && q.mode != .m64)
                 if !wIgnored && (r.w == 1) != q.w { continue }
-                if q.enc == 2 && q.b && mod == 3 && r.flags & (KnownRow.er | KnownRow.sae) != 0 {
-                    if r.l >= 0 && r.l != 2 && r.flags & KnownRow.er != 0 { continue }
-                    if r.l >= 0 && r.flags & KnownRow.er == 0 && r.l != q.l { continue }
-                } else if r.l >= 0 && r.l != q.l { continue }
+                if r.l >= 0 && r.l != q.l { continue }
                 if q.enc == 2 && r.l < 0 && q.l == 3 && !(q.b && mod == 3) { continue }
             }
             return r

@@ -32,6 +32,8 @@ func systemRows() -> [InsnForm] {
         row("CLTS", "", "0F 06", .clts, attrs: "nodiff"),
         row("INVD", "", "0F 08", .wbinvd, attrs: "nodiff"),
         row("WBINVD", "", "0F 09", .wbinvd, attrs: "nodiff"),
+        // WBNOINVD: F3 0F 09; CPUs without it run it as WBINVD, so does swemu.
+        row("WBNOINVD", "", "F3 0F 09", .wbinvd, attrs: "nodiff"),
         row("UD2", "", "0F 0B", .ud, attrs: "end"),
         row("UD1", "Gv,Ev", "0F B9 /r", .ud, attrs: "end"),
         row("UD0", "Gv,Ev", "0F FF /r", .ud, attrs: "end"),
