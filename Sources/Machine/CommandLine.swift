@@ -54,7 +54,7 @@ public enum QEMUCommandLine {
             mult = l == "K" ? 1 << 10 : l == "M" ? 1 << 20 : l == "G" ? 1 << 30 : 1 << 40
             t.removeLast()
         }
-        guard let v = Double(t), v > 0 else { throw Error("-m \(s): invalid RAM size") }
+        guard let v = Double(t), v > 0, v * Double(mult) < 0x1p64 else { throw Error("-m \(s): invalid RAM size") }
         return UInt64(v * Double(mult)) & ~0xFFF
     }
     static func parseInt(_ s: String) -> UInt64? {

@@ -45,9 +45,11 @@ public struct MultibootLoader {
             let headerAddr = le32(image, h + 12), loadAddr = le32(image, h + 16)
             var loadEnd = le32(image, h + 20)
             let bssEnd = le32(image, h + 24); entry = le32(image, h + 28)
-            let fileOff = Int64(h) - Int64(headerAddr - loadAddr)
-            if loadEnd == 0 { loadEnd = loadAddr + UInt32(image.count - Int(fileOff)) }
-            guard fileOff >= 0, Int(fileOff) + Int(loadEnd - loadAddr) <= image.count else {
+            // As QEMU: header_addr below load_addr or load_end below load_addr are invalid.
+            let fileOff = Int64(h) - (Int64(headerAddr) - Int64(loadAddr))
+            if loadEnd == 0 { loadEnd = loadAddr &+ UInt32(truncatingIfNeeded: image.count - Int(fileOff)) }
+            guard headerAddr >= loadAddr, loadEnd >= loadAddr, fileOff >= 0,
+                  Int(fileOff) + Int(loadEnd - loadAddr) <= image.count else {
                 throw MachineError.load("\(path): Multiboot a.out addresses lie outside the file")
             }
             try put(UInt64(loadAddr), image[Int(fileOff)..<Int(fileOff) + Int(loadEnd - loadAddr)])

@@ -13,6 +13,9 @@ public final class PortBus {
     public init() {}
 
     public func attach(_ device: PortDevice, base: UInt16, size: UInt16, name: String) throws {
+        guard Int(base) + Int(size) <= 0x10000 else {
+            throw MachineError.config("I/O ports 0x\(String(base, radix: 16))+\(size) of \(name) run past 0xffff")
+        }
         for p in Int(base)..<Int(base) + Int(size) where map[p] >= 0 {
             throw MachineError.config("I/O port 0x\(String(p, radix: 16)) of \(name) overlaps \(bindings[Int(map[p])].name)")
         }
