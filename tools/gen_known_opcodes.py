@@ -75,6 +75,10 @@ while True:
     if sib: fl |= 128
     if vvvv: fl |= 256
     if o.is_wig32: fl |= 512
+    if any(k in ('K_REG', 'KP1_REG') for k in kinds): fl |= 1024
+    if 'K_VVVV' in kinds: fl |= 2048
+    if o.requires_unique_dest_reg_num: fl |= 4096
+    if o.requires_unique_reg_nums: fl |= 8192
     key = (enc, tables[o.table], opc, mprefix[o.mandatory_prefix], grp, fixed, mod, L, W, fl)
     osz = o.operand_size
     if key in rows:
@@ -100,7 +104,9 @@ print('// opcode, mandatory prefix (0 any, 1 none, 2 66, 3 F3, 4 F2), ModRM.reg 
 print('// ModRM use (0 any, 1 memory only, 2 register only, 3 mod ignored, 4 no ModRM), L (-1 ignored),')
 print('// W (-1 ignored), modes (1 16-bit, 2 32-bit, 4 64-bit), immediate bytes (99: 2 with 16-bit operand size,')
 print('// else 4; 98: operand size; 97: far pointer), flags (1 lock, 2 er, 4 sae, 8 broadcast, 16 opmask, 32 opmask required, 64 zeroing,')
-print('// 128 SIB required, 256 uses vvvv, 512 W ignored outside 64-bit mode), iced Code (for reference).')
+print('// 128 SIB required, 256 uses vvvv, 512 W ignored outside 64-bit mode, 1024 ModRM.reg is a mask register,')
+print('// 2048 vvvv is a mask register, 4096 destination register unique, 8192 all registers unique),')
+print('// iced Code (for reference).')
 print('let knownOpcodeRows = """')
 print('\n'.join(out))
 print('"""')

@@ -207,7 +207,9 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
             // A register operand of r/m16 system instructions is printed at operand size (iced).
             let regSize = [.movzx, .movsx].contains(f.handler) ? 2 : n
             out.append(i.isMem ? mem(2) : reg(i.rm, regSize))
-        case .Ed: out.append(i.isMem ? mem(4) : reg(i.rm, 4))
+        case .Ed:
+            let size = f.handler == .movsxd ? min(n, 4) : 4     // MOVSXD r16, r/m16 with 66
+            out.append(i.isMem ? mem(size) : reg(i.rm, size))
         case .Eq: out.append(i.isMem ? mem(8) : reg(i.rm, 8))
         case .Ev, .Ey:
             var size = n

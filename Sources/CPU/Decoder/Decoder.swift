@@ -194,6 +194,8 @@ public struct Decoder {
             q.enc = vex != nil ? 1 : 0; q.map = map; q.opcode = opcode; q.modrm = modrm; q.mode = mode
             q.mp = mp == .p66 ? 2 : mp == .pF3 ? 3 : mp == .pF2 ? 4 : 1
             q.w = vW; q.l = vex?.l ?? 0; q.vvvvCheck = vvvvCheck; q.lock = lock; q.asz = asz
+            q.regNum = mreg | vR; q.vvvvNum = m64 ? vvvvCheck : vvvvCheck & 7; q.rmNum = mrm | vB; q.rExt = vR != 0
+            q.vsibIndex = d.index == Insn.none ? 4 : d.index
             d.h = .invalid
             if let r = OpcodeLengths.match(q), OpcodeLengths.valid(r, q) {
                 let immLen = OpcodeLengths.immediateBytes(r, osz16: has66 != (mode == .m16), rexW: rexW)
@@ -327,6 +329,12 @@ public struct Decoder {
         q.mp = (p1 & 3) + 1; q.w = p1 & 0x80 != 0; q.l = Int8((p2 >> 5) & 3)
         q.vvvvCheck = (~p1 >> 3) & 0xF | (m64 ? ((~p2 & 8) << 1) : 0)
         q.aaa = p2 & 7; q.z = p2 & 0x80 != 0; q.b = p2 & 0x10 != 0; q.asz = d.asz
+        let rBits: UInt8 = m64 ? (p0 & 0x80 == 0 ? 8 : 0) | (p0 & 0x10 == 0 ? 16 : 0) : 0
+        q.rExt = rBits != 0
+        q.regNum = (modrm >> 3) & 7 | rBits
+        q.vvvvNum = m64 ? q.vvvvCheck : q.vvvvCheck & 7
+        q.rmNum = modrm & 7 | (m64 ? (p0 & 0x20 == 0 ? 8 : 0) | (p0 & 0x40 == 0 ? 16 : 0) : 0)
+        q.vsibIndex = (d.index == Insn.none ? 4 : d.index) | (m64 && p2 & 8 == 0 ? 16 : 0)
         if q.l == 3 && !(q.b && modrm >> 6 == 3) { return d }
         guard let r = OpcodeLengths.match(q), OpcodeLengths.valid(r, q) else { return d }
         for _ in 0..<OpcodeLengths.immediateBytes(r, osz16: false, rexW: false) { _ = try byte() }

@@ -16,6 +16,7 @@ struct KnownRow {
     let flags: UInt16
     static let lock: UInt16 = 1, er: UInt16 = 2, sae: UInt16 = 4, bcst: UInt16 = 8, opmask: UInt16 = 16
     static let opmaskRequired: UInt16 = 32, zeroing: UInt16 = 64, sib: UInt16 = 128, vvvv: UInt16 = 256, wig32: UInt16 = 512
+    static let kReg: UInt16 = 1024, kVvvv: UInt16 = 2048, uniqueDest: UInt16 = 4096, uniqueAll: UInt16 = 8192
 }
 
 /// What the decoder knows about an opcode's encoding beyond its implemented forms.
@@ -30,6 +31,11 @@ struct KnownQuery {
     var aaa: UInt8 = 0, z = false, b = false
     var lock = false
     var asz: UInt8 = 4
+    // Register numbers as the instruction would use them (for mask-register and
+    // distinct-register rules): ModRM.reg with R (and EVEX R'), VEX/EVEX vvvv, ModRM.rm with B
+    // (EVEX: and X), the VSIB index (with X, EVEX V'), and whether R/R' are set.
+    var regNum: UInt8 = 0, vvvvNum: UInt8 = 0, rmNum: UInt8 = 0, vsibIndex: UInt8 = 0
+    var rExt = false
 }
 
 enum OpcodeLengths {
@@ -107,7 +113,18 @@ enum OpcodeLengths {
         if q.lock && (r.flags & KnownRow.lock == 0 || mod == 3 || r.mod == 4) { return false }
         if r.flags & KnownRow.sib != 0 && (mod == 3 || q.modrm & 7 != 4 || q.asz == 2) { return false }
         if q.enc == 0 { return true }
-        if r.flags & KnownRow.vvvv == 0 && q.vvvvCheck != 0 { return false }
+        let vsib = r.flags & KnownRow.sib != 0 && r.mod == 1
+        // EVEX VSIB: V' extends the index register, not vvvv.
+        if r.flags & KnownRow.vvvv == 0 && (vsib && q.enc == 2 ? q.vvvvCheck & 0xF : q.vvvvCheck) != 0 { return false }
+        if r.flags & KnownRow.kReg != 0 && q.rExt { return false }
+        if r.flags & KnownRow.kVvvv != 0 && q.vvvvNum > 7 { return false }
+        if r.flags & (KnownRow.uniqueDest | KnownRow.uniqueAll) != 0 {
+            var others: [UInt8] = []
+            if r.flags & KnownRow.vvvv != 0 { others.append(q.vvvvNum) }
+            if mod == 3 { others.append(q.rmNum) } else if vsib { others.append(q.vsibIndex) }
+            if others.contains(q.regNum) { return false }
+            if r.flags & KnownRow.uniqueAll != 0 && others.count == 2 && others[0] == others[1] { return false }
+        }
         if q.enc == 2 {
             if q.aaa != 0 && r.flags & KnownRow.opmask == 0 { return false }
             if q.aaa == 0 && r.flags & KnownRow.opmaskRequired != 0 { return false }
