@@ -54,7 +54,6 @@ while True:
     if any(k.endswith('_RM') or k == 'STI_OPCODE' for k in kinds): mod = 2
     if o.ignores_mod_bits: mod = 3
     if any(k.endswith(('_OR_MEM', '_RM', '_REG', '_VVVV')) or k in MEM_ONLY or k == 'STI_OPCODE' for k in kinds): modrm = modrm or not any(k.endswith('_OPCODE') for k in kinds)
-    if enc != 0: modrm = True
     imm = sum(IMM.get(k, 0) for k in kinds)
     if any(k in IS4 for k in kinds): imm += 1
     if 'MEM_OFFS' in kinds: imm = 100 + o.address_size  # not expected for unimplemented forms
@@ -79,6 +78,7 @@ while True:
     if 'K_VVVV' in kinds: fl |= 2048
     if o.requires_unique_dest_reg_num: fl |= 4096
     if o.requires_unique_reg_nums: fl |= 8192
+    if kinds and (kinds[0].endswith('_OR_MEM') or kinds[0] == 'MEM'): fl |= 16384
     key = (enc, tables[o.table], opc, mprefix[o.mandatory_prefix], grp, fixed, mod, L, W, fl)
     osz = o.operand_size
     if key in rows:
@@ -105,7 +105,8 @@ print('// ModRM use (0 any, 1 memory only, 2 register only, 3 mod ignored, 4 no 
 print('// W (-1 ignored), modes (1 16-bit, 2 32-bit, 4 64-bit), immediate bytes (99: 2 with 16-bit operand size,')
 print('// else 4; 98: operand size; 97: far pointer), flags (1 lock, 2 er, 4 sae, 8 broadcast, 16 opmask, 32 opmask required, 64 zeroing,')
 print('// 128 SIB required, 256 uses vvvv, 512 W ignored outside 64-bit mode, 1024 ModRM.reg is a mask register,')
-print('// 2048 vvvv is a mask register, 4096 destination register unique, 8192 all registers unique),')
+print('// 2048 vvvv is a mask register, 4096 destination register unique, 8192 all registers unique,')
+print('// 16384 ModRM.rm is the destination: no EVEX zeroing-masking with memory),')
 print('// iced Code (for reference).')
 print('let knownOpcodeRows = """')
 print('\n'.join(out))

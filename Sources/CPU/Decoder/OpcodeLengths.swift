@@ -17,6 +17,7 @@ struct KnownRow {
     static let lock: UInt16 = 1, er: UInt16 = 2, sae: UInt16 = 4, bcst: UInt16 = 8, opmask: UInt16 = 16
     static let opmaskRequired: UInt16 = 32, zeroing: UInt16 = 64, sib: UInt16 = 128, vvvv: UInt16 = 256, wig32: UInt16 = 512
     static let kReg: UInt16 = 1024, kVvvv: UInt16 = 2048, uniqueDest: UInt16 = 4096, uniqueAll: UInt16 = 8192
+    static let rmDest: UInt16 = 16384
 }
 
 /// What the decoder knows about an opcode's encoding beyond its implemented forms.
@@ -62,8 +63,7 @@ enum OpcodeLengths {
 
     /// Whether the opcode is followed by a ModRM byte (decided by the opcode alone).
     static func hasModRM(enc: UInt8, map: UInt8, opcode: UInt8) -> Bool {
-        if enc != 0 { return true }
-        guard let r = candidates(enc: enc, map: map, opcode: opcode).first else { return map != 0 }
+        guard let r = candidates(enc: enc, map: map, opcode: opcode).first else { return enc != 0 || map != 0 }
         return r.mod != 4
     }
 
@@ -129,6 +129,7 @@ enum OpcodeLengths {
             if q.aaa != 0 && r.flags & KnownRow.opmask == 0 { return false }
             if q.aaa == 0 && r.flags & KnownRow.opmaskRequired != 0 { return false }
             if q.z && (q.aaa == 0 || r.flags & KnownRow.zeroing == 0) { return false }
+            if q.z && mod != 3 && r.flags & KnownRow.rmDest != 0 { return false }
             if q.b {
                 if mod == 3 { if r.flags & (KnownRow.er | KnownRow.sae) == 0 { return false } }
                 else if r.flags & KnownRow.bcst == 0 { return false }
