@@ -79,6 +79,8 @@ while True:
     if o.requires_unique_dest_reg_num: fl |= 4096
     if o.requires_unique_reg_nums: fl |= 8192
     if kinds and (kinds[0].endswith('_OR_MEM') or kinds[0] == 'MEM'): fl |= 16384
+    if o.no66: fl |= 32768
+    if any(k.startswith('TMM_') for k in kinds): fl |= 65536
     key = (enc, tables[o.table], opc, mprefix[o.mandatory_prefix], grp, fixed, mod, L, W, fl)
     osz = o.operand_size
     if key in rows:
@@ -106,7 +108,8 @@ print('// W (-1 ignored), modes (1 16-bit, 2 32-bit, 4 64-bit), immediate bytes 
 print('// else 4; 98: operand size; 97: far pointer), flags (1 lock, 2 er, 4 sae, 8 broadcast, 16 opmask, 32 opmask required, 64 zeroing,')
 print('// 128 SIB required, 256 uses vvvv, 512 W ignored outside 64-bit mode, 1024 ModRM.reg is a mask register,')
 print('// 2048 vvvv is a mask register, 4096 destination register unique, 8192 all registers unique,')
-print('// 16384 ModRM.rm is the destination: no EVEX zeroing-masking with memory),')
+print('// 16384 ModRM.rm is the destination: no EVEX zeroing-masking with memory, 32768 66 prefix is #UD,')
+print('// 65536 tile registers: no register extension bits),')
 print('// iced Code (for reference).')
 print('let knownOpcodeRows = """')
 print('\n'.join(out))

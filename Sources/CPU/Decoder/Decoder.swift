@@ -195,7 +195,7 @@ public struct Decoder {
             q.mp = mp == .p66 ? 2 : mp == .pF3 ? 3 : mp == .pF2 ? 4 : 1
             q.w = vW; q.l = vex?.l ?? 0; q.vvvvCheck = vvvvCheck; q.lock = lock; q.asz = asz
             q.regNum = mreg | vR; q.vvvvNum = m64 ? vvvvCheck : vvvvCheck & 7; q.rmNum = mrm | vB; q.rExt = vR != 0
-            q.vsibIndex = d.index == Insn.none ? 4 : d.index
+            q.vsibIndex = d.index == Insn.none ? 4 : d.index; q.has66 = has66
             d.h = .invalid
             if let r = OpcodeLengths.match(q), OpcodeLengths.valid(r, q) {
                 let immLen = OpcodeLengths.immediateBytes(r, osz16: has66 != (mode == .m16), rexW: rexW)
@@ -299,7 +299,8 @@ public struct Decoder {
             }
         }
         // "XCHG rAX, rAX" without REX.B is NOP; F3 90 is PAUSE (handled by the table).
-        if f.handler == .xchgEG && f.opcodeReg && d.rm == 0 && d.h != .invalid {
+        // F3 90 is PAUSE even with REX.B (as XED and iced decode it).
+        if f.handler == .xchgEG && f.opcodeReg && (d.rm == 0 || (lastRep == 0xF3 && opcode == 0x90)) && d.h != .invalid {
             d.h = lastRep == 0xF3 ? .pause : .nop
             d.form = UInt16(lastRep == 0xF3 ? Table.pauseForm : Table.nopForm)
         }

@@ -13,11 +13,11 @@ struct KnownRow {
     let l: Int8, w: Int8
     let modes: UInt8       // 1 16-bit, 2 32-bit, 4 64-bit
     let imm: UInt8         // bytes; 99: 2 or 4 by operand size; 98: operand size; 97: far pointer
-    let flags: UInt16
-    static let lock: UInt16 = 1, er: UInt16 = 2, sae: UInt16 = 4, bcst: UInt16 = 8, opmask: UInt16 = 16
-    static let opmaskRequired: UInt16 = 32, zeroing: UInt16 = 64, sib: UInt16 = 128, vvvv: UInt16 = 256, wig32: UInt16 = 512
-    static let kReg: UInt16 = 1024, kVvvv: UInt16 = 2048, uniqueDest: UInt16 = 4096, uniqueAll: UInt16 = 8192
-    static let rmDest: UInt16 = 16384
+    let flags: UInt32
+    static let lock: UInt32 = 1, er: UInt32 = 2, sae: UInt32 = 4, bcst: UInt32 = 8, opmask: UInt32 = 16
+    static let opmaskRequired: UInt32 = 32, zeroing: UInt32 = 64, sib: UInt32 = 128, vvvv: UInt32 = 256, wig32: UInt32 = 512
+    static let kReg: UInt32 = 1024, kVvvv: UInt32 = 2048, uniqueDest: UInt32 = 4096, uniqueAll: UInt32 = 8192
+    static let rmDest: UInt32 = 16384, no66: UInt32 = 32768, tmm: UInt32 = 65536
 }
 
 /// What the decoder knows about an opcode's encoding beyond its implemented forms.
@@ -37,6 +37,7 @@ struct KnownQuery {
     // (EVEX: and X), the VSIB index (with X, EVEX V'), and whether R/R' are set.
     var regNum: UInt8 = 0, vvvvNum: UInt8 = 0, rmNum: UInt8 = 0, vsibIndex: UInt8 = 0
     var rExt = false
+    var has66 = false
 }
 
 enum OpcodeLengths {
@@ -47,7 +48,7 @@ enum OpcodeLengths {
             let v = line.split(separator: " ").map { Int($0)! }
             let r = KnownRow(enc: UInt8(v[0]), map: UInt8(v[1]), opcode: UInt8(v[2]), pf: UInt8(v[3]), grp: Int8(v[4]),
                              fixed: Int16(v[5]), mod: UInt8(v[6]), l: Int8(v[7]), w: Int8(v[8]), modes: UInt8(v[9]),
-                             imm: UInt8(v[10]), flags: UInt16(v[11]))
+                             imm: UInt8(v[10]), flags: UInt32(v[11]))
             t[(Int(r.enc) * 7 + Int(r.map)) << 8 | Int(r.opcode)].append(r)
         }
         func score(_ r: KnownRow) -> Int {
@@ -112,7 +113,9 @@ enum OpcodeLengths {
         let mod = q.modrm >> 6
         if q.lock && (r.flags & KnownRow.lock == 0 || mod == 3 || r.mod == 4) { return false }
         if r.flags & KnownRow.sib != 0 && (mod == 3 || q.modrm & 7 != 4 || q.asz == 2) { return false }
+        if r.flags & KnownRow.no66 != 0 && q.has66 { return false }
         if q.enc == 0 { return true }
+        if r.flags & KnownRow.tmm != 0 && (q.rExt || q.vvvvNum > 7 || (mod == 3 && q.rmNum > 7)) { return false }
         let vsib = r.flags & KnownRow.sib != 0 && r.mod == 1
         // EVEX VSIB: V' extends the index register, not vvvv.
         if r.flags & KnownRow.vvvv == 0 && (vsib && q.enc == 2 ? q.vvvvCheck & 0xF : q.vvvvCheck) != 0 { return false }
