@@ -17,6 +17,9 @@ public final class CPU {
     /// Log sink for "-d" style tracing and one-time warnings.
     public var log: (String) -> Void = { FileHandleStderr.write($0) }
     var warned = Set<String>()
+    /// Differential testing: software interrupts (INT n, INT3, INTO, INT1) are handed to this
+    /// hook instead of being delivered through the IDT; it returns the fault to raise.
+    public var softwareInterruptHook: ((UInt8, EventKind) -> Fault)? = nil
     /// MTRR contents (accepted and read back; swemu does not model memory types).
     var mtrr: [UInt32: UInt64] = [:]
 

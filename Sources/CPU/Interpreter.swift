@@ -128,9 +128,9 @@ extension CPU {
         case .iret: try iret(i)
         case .loop: try loop(i)
         case .jcxz: try jcxz(i)
-        case .int3: try softwareInterrupt(3, kind: .int1)
+        case .int3: try softwareInterrupt(3, kind: .softwareException)
         case .intN: try softwareInterrupt(UInt8(i.pointee.imm & 0xFF), kind: .software)
-        case .into: if of { try softwareInterrupt(4, kind: .int1) }
+        case .into: if of { try softwareInterrupt(4, kind: .softwareException) }
         case .int1: try softwareInterrupt(1, kind: .int1)
         case .clc: setCF(false)
         case .stc: setCF(true)

@@ -231,7 +231,7 @@ public struct Decoder {
         }
         let gIsByte = f.operands.contains(.Gb)
         let eIsByte = f.operands.contains(.Eb) || f.operands.contains(.Zb)
-        d.reg = breg(mreg | vR, gIsByte)
+        d.reg = needsModRM ? breg(mreg | vR, gIsByte) : 0   // no ModRM: the accumulator
         if needsModRM && mod == 3 { d.rm = breg(mrm | vB, eIsByte) }
         if f.opcodeReg { d.rm = breg((opcode & 7) | rexB, eIsByte) }
         if f.operands.contains(.Sw) || f.operands.contains(.Cd) || f.operands.contains(.Dd) { d.reg = mreg | vR }

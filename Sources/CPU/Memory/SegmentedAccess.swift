@@ -24,10 +24,13 @@ extension CPU {
     func linearSlow(_ seg: Int, _ off: UInt64, _ size: Int, write: Bool) throws(Fault) -> UInt64 {
         let sc = segs[seg]
         let fault: Fault = seg == Seg.ss ? .ss(0) : .gp(0)
-        if sc.unusable || !sc.present { throw fault }
-        if sc.isCode {
-            if write || sc.attr & 0x2 == 0 { throw fault }   // code: never writable; readable if R
-        } else if write && sc.attr & 0x2 == 0 { throw fault }
+        // Type checks apply in protected mode only; real and virtual-8086 mode check limits.
+        if protectedMode && !v86 {
+            if sc.unusable || !sc.present { throw fault }
+            if sc.isCode {
+                if write || sc.attr & 0x2 == 0 { throw fault }   // code: never writable; readable if R
+            } else if write && sc.attr & 0x2 == 0 { throw fault }
+        }
         let last = off &+ UInt64(size - 1)
         if sc.expandDown {
             let upper: UInt64 = sc.db ? 0xFFFF_FFFF : 0xFFFF
@@ -73,6 +76,12 @@ extension CPU {
         case 4: try writeLinear(la, UInt32(truncatingIfNeeded: v), user: userAccess)
         default: try writeLinear(la, v, user: userAccess)
         }
+    }
+    /// The read half of a read-modify-write: checked for write access first, so a fault
+    /// reports W=1 in the #PF error code as hardware does for locked/RMW operands.
+    @inline(__always) public func readRMW(_ seg: Int, _ off: UInt64, _ size: Int) throws(Fault) -> UInt64 {
+        try probeWrite(seg, off, size)
+        return try readMem(seg, off, size)
     }
     /// Check that a write would succeed (read-modify-write and multi-part stores must not
     /// leave partial state: SDM Vol. 3, 6.6 "faults are restartable").

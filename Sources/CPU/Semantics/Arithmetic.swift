@@ -31,7 +31,7 @@ extension CPU {
     @inline(__always) func aluE(_ i: I, _ op: UInt8, _ n: Int, _ b: UInt64) throws(Fault) {
         if i.pointee.isMem {
             let off = ea(i), sg = seg(i)
-            let a = try readMem(sg, off, n)
+            let a = op == 7 ? try readMem(sg, off, n) : try readRMW(sg, off, n)
             if op == 7 { aluFlags(7, n, a, b, (a &- b) & mask(n)); return }
             let r = aluResult(op, n, a, b)
             try writeMem(sg, off, n, r)
@@ -59,7 +59,7 @@ extension CPU {
     }
     func incdec(_ i: I, _ dec: Bool) throws(Fault) {
         let n = osz(i)
-        let a = try readE(i, n)
+        let a = i.pointee.isMem ? try readRMW(seg(i), ea(i), n) : reg(i.pointee.rm, n)
         let r = (dec ? a &- 1 : a &+ 1) & mask(n)
         try writeE(i, n, r)
         let c: UInt64 = cf ? 1 : 0
@@ -68,7 +68,7 @@ extension CPU {
     func notE(_ i: I) throws(Fault) { let n = osz(i); try rmwE(i, n) { ~$0 & self.mask(n) } }
     func negE(_ i: I) throws(Fault) {
         let n = osz(i)
-        let a = try readE(i, n)
+        let a = i.pointee.isMem ? try readRMW(seg(i), ea(i), n) : reg(i.pointee.rm, n)
         let r = (0 &- a) & mask(n)
         try writeE(i, n, r)
         setCC(CC.sub, n, 0, a, r)

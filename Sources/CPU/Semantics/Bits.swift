@@ -21,7 +21,7 @@ extension CPU {
             if i.pointee.isMem { off = ea(i) }
         }
         if !i.pointee.isMem { sg = -1 }
-        let a = sg >= 0 ? try readMem(sg, off, n) : reg(i.pointee.rm, n)
+        let a = sg >= 0 ? (op == 0 ? try readMem(sg, off, n) : try readRMW(sg, off, n)) : reg(i.pointee.rm, n)
         let set = (a >> bit) & 1 != 0
         var r = a
         switch op {
@@ -152,7 +152,7 @@ extension CPU {
     /// CRC32 with the iSCSI polynomial 0x11EDC6F41, bit-reflected (SDM Vol. 2 "CRC32").
     func crc32(_ i: I) throws(Fault) {
         // Source: a byte (F0), or 16/32/64 bits by 66 / REX.W (F1). Destination: 32 or 64 bits.
-        let n = i.pointee.aux == 1 ? 1 : i.pointee.rexWSet ? 8 : i.pointee.pfx & Insn.opsizePrefix != 0 ? 2 : 4
+        let n = i.pointee.aux == 1 ? 1 : osz(i)      // the decoder gives the source size
         let v = try readE(i, n)
         var crc = UInt32(truncatingIfNeeded: reg(i.pointee.reg, 4))
         for k in 0..<n {

@@ -63,8 +63,8 @@ extension CPU {
         setReg(i.pointee.reg, osz(i), UInt64(bitPattern: sx(try readE(i, src), src)) & mask(osz(i)))
     }
     func movsxd(_ i: I) throws(Fault) {
-        let n = osz(i)
-        let v = try readE(i, 4)
+        let n = osz(i), src = n == 2 ? 2 : 4
+        let v = try readE(i, src)
         setReg(i.pointee.reg, n, n == 8 ? UInt64(bitPattern: sx(v, 4)) : v)
     }
     func lea(_ i: I) { setReg(i.pointee.reg, osz(i), ea(i)) }
@@ -73,7 +73,7 @@ extension CPU {
         let g = reg(i.pointee.reg, n)
         if i.pointee.isMem {
             let off = ea(i), sg = seg(i)
-            let a = try readMem(sg, off, n)
+            let a = try readRMW(sg, off, n)
             try writeMem(sg, off, n, g)
             setReg(i.pointee.reg, n, a)
         } else {
@@ -93,7 +93,7 @@ extension CPU {
         let g = reg(i.pointee.reg, n)
         if i.pointee.isMem {
             let off = ea(i), sg = seg(i)
-            let a = try readMem(sg, off, n)
+            let a = try readRMW(sg, off, n)
             let r = (a &+ g) & mask(n)
             try writeMem(sg, off, n, r)
             setReg(i.pointee.reg, n, a); setCC(CC.add, n, a, g, r)
@@ -107,7 +107,7 @@ extension CPU {
         let acc = reg(0, n)
         if i.pointee.isMem {
             let off = ea(i), sg = seg(i)
-            let a = try readMem(sg, off, n)
+            let a = try readRMW(sg, off, n)
             // The destination is always written (the old value back on failure: SDM "CMPXCHG").
             if a == acc { try writeMem(sg, off, n, reg(i.pointee.reg, n)) }
             else { try writeMem(sg, off, n, a); setReg(0, n, a) }

@@ -29,7 +29,7 @@ extension CPU {
     @inline(__always) func rmwE(_ i: I, _ size: Int, _ body: (UInt64) -> UInt64) throws(Fault) {
         if i.pointee.isMem {
             let off = ea(i), sg = seg(i)
-            let v = try readMem(sg, off, size)
+            let v = try readRMW(sg, off, size)
             try writeMem(sg, off, size, body(v))
         } else {
             setReg(i.pointee.rm, size, body(reg(i.pointee.rm, size)))

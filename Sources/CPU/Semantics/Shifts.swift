@@ -18,9 +18,8 @@ extension CPU {
         let count = Int(rawCount & (n == 8 ? 63 : 31))
         if count == 0 { return nil }
         let m = mask(n), msb = UInt64(1) << UInt64(bits - 1)
-        var f = arithFlags & ~(FL.cf | FL.of)
+        var f = arithFlags
         let oldCF: UInt64 = f & FL.cf != 0 ? 1 : 0
-        f = arithFlags
         var r: UInt64
         switch op {
         case 0: // ROL
@@ -73,12 +72,16 @@ extension CPU {
         let n = osz(i), op = i.pointee.aux
         if i.pointee.isMem {
             let off = ea(i), sg = seg(i)
-            let a = try readMem(sg, off, n)
+            let a = try readRMW(sg, off, n)
             guard let (r, f) = shiftValue(op, n, a, count) else { return }
             try writeMem(sg, off, n, r)
             setArithFlags(f)
         } else {
-            guard let (r, f) = shiftValue(op, n, reg(i.pointee.rm, n), count) else { return }
+            // A 32-bit destination is written (zero-extended) even when the count masks to 0.
+            guard let (r, f) = shiftValue(op, n, reg(i.pointee.rm, n), count) else {
+                if n == 4 { setReg(i.pointee.rm, 4, reg(i.pointee.rm, 4)) }
+                return
+            }
             setReg(i.pointee.rm, n, r); setArithFlags(f)
         }
     }
@@ -90,18 +93,21 @@ extension CPU {
     func doubleShift(_ i: I, _ rawCount: UInt64, left: Bool) throws(Fault) {
         let n = osz(i), bits = n * 8
         let count = Int(rawCount & (n == 8 ? 63 : 31))
-        if count == 0 { return }
+        if count == 0 {
+            if n == 4 && !i.pointee.isMem { setReg(i.pointee.rm, 4, reg(i.pointee.rm, 4)) }
+            return
+        }
         let sg = seg(i), off = i.pointee.isMem ? ea(i) : 0
-        let a = i.pointee.isMem ? try readMem(sg, off, n) : reg(i.pointee.rm, n)
+        let a = i.pointee.isMem ? try readRMW(sg, off, n) : reg(i.pointee.rm, n)
         let b = reg(i.pointee.reg, n), m = mask(n), msb = UInt64(1) << UInt64(bits - 1)
         var r: UInt64, cfb: UInt64
         if n == 2 {
             // 48-bit pattern a:b:a (left) or a:b:a for right as the hardware does.
             if left {
+                // dest:src:dest shifted left; the result is the top 16 bits.
                 let pat = (a << 32) | (b << 16) | a
-                r = (pat >> UInt64(48 - count)) & 0xFFFF
-                cfb = (pat >> UInt64(48 - count + 16)) & 1 // last bit out
-                cfb = count <= 16 ? (a >> UInt64(16 - count)) & 1 : (b >> UInt64(32 - count)) & 1
+                r = (pat >> UInt64(32 - count)) & 0xFFFF
+                cfb = (pat >> UInt64(48 - count)) & 1
             } else {
                 let pat = (a << 32) | (b << 16) | a
                 r = (pat >> UInt64(count)) & 0xFFFF

@@ -3,7 +3,9 @@
 // switches and virtual-8086 frames (20.3.1), 64-bit mode with IST (6.14), and the double /
 // triple fault rules (6.15, Table 6-5).
 
-public enum EventKind { case exception, software, external, nmi, int1 }
+/// What raised an event: INT n (.software), INT3/INTO (.softwareException: DPL-checked but
+/// not IOPL-sensitive in virtual-8086 mode), INT1/ICEBP (.int1: no DPL check).
+public enum EventKind { case exception, software, softwareException, external, nmi, int1 }
 
 extension CPU {
     static func contributory(_ v: UInt8) -> Bool { v == 0 || (v >= 10 && v <= 13) }
@@ -54,6 +56,7 @@ extension CPU {
     /// INT n, INT3, INTO, INT1 from inside an instruction: delivered at once with the return
     /// address after the instruction.
     func softwareInterrupt(_ vector: UInt8, kind: EventKind) throws(Fault) {
+        if let hook = softwareInterruptHook { throw hook(vector, kind) }
         if kind == .software && v86 && iopl < 3 {
             if s.pointee.cr4 & CR4.vme != 0 { try v86Redirect(vector); return }
             throw Fault.gp(0)
@@ -120,7 +123,7 @@ extension CPU {
         let t = d.type
         let ok = wide ? (t == 0xE || t == 0xF) : (t == 5 || t == 6 || t == 7 || t == 0xE || t == 0xF)
         if d.s || !ok { throw Fault.gp(err) }
-        if (kind == .software) && d.dpl < cpl { throw Fault.gp(err) }
+        if (kind == .software || kind == .softwareException) && d.dpl < cpl { throw Fault.gp(err) }
         if !d.present { throw Fault.np(err) }
         return d
     }
