@@ -26,7 +26,7 @@ let package = Package(
         .target(name: "Frontends", dependencies: ["Machine", "CHost"], swiftSettings: plain),
         .target(name: "CHost"),
         .target(name: "COracle"),
-        .executableTarget(name: "swemu", dependencies: ["Machine", "Frontends"], swiftSettings: hot),
+        .executableTarget(name: "swemu", dependencies: ["Machine", "Frontends", "CHost"], swiftSettings: hot),
         .executableTarget(name: "swemu-difftest", dependencies: ["CPU", "Translator", "COracle"], swiftSettings: hot),
         .testTarget(name: "CPUTests", dependencies: ["CPU"], swiftSettings: plain),
         .testTarget(name: "TranslatorTests", dependencies: ["Translator", "CPU"], swiftSettings: plain),

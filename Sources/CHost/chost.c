@@ -19,3 +19,17 @@ int chost_open_pty(char *path, unsigned long len) {
     fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
     return fd;
 }
+
+#include <signal.h>
+static volatile int chost_stop_signal;
+static void chost_on_signal(int sig) { chost_stop_signal = sig; }
+volatile int *chost_install_stop_signals(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = chost_on_signal;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, NULL);
+    sigaction(SIGTERM, &sa, NULL);
+    sigaction(SIGHUP, &sa, NULL);
+    return &chost_stop_signal;
+}

@@ -111,7 +111,22 @@ extension CPU {
     /// Condition codes tttn (SDM Vol. 2, Appendix B.1.4.7).
     @inline(__always) public func condition(_ cc: UInt8) -> Bool {
         let op = s.pointee.ccOp
-        if op >> 2 == CC.sub {
+        let kind = op >> 2
+        if kind == CC.logic || ((kind == CC.inc || kind == CC.dec || kind == CC.add) && (cc >> 1 == 2 || cc >> 1 == 4)) {
+            // After AND/OR/XOR/TEST (CF = OF = 0), and ZF/SF tests after INC/DEC/ADD.
+            let r = s.pointee.ccRes & sizeMask(op & 3)
+            let neg = r & signBit(op & 3) != 0
+            let t: Bool
+            switch cc >> 1 {
+            case 0, 1: t = false
+            case 2, 3: t = r == 0
+            case 4, 6: t = neg
+            case 7: t = r == 0 || neg
+            default: return condition_slow(cc)
+            }
+            return cc & 1 == 0 ? t : !t
+        }
+        if kind == CC.sub {
             // Fast path for CMP/SUB: compare the original operands directly.
             let l = op & 3, m = sizeMask(l), a = s.pointee.ccA & m, b = s.pointee.ccB & m
             let sh = UInt64(64 - (8 << UInt64(l)))

@@ -7,7 +7,7 @@ extension CPU {
     /// Run `count` decoded instructions starting at `ops`. Returns how many retired; stops
     /// early when an instruction asks to leave the block (exitRequest) or branches.
     @inline(__always)
-    public func runOps(_ ops: UnsafePointer<Insn>, _ count: Int) throws(Fault) -> Int {
+    public func runOps(_ ops: UnsafePointer<Insn>, _ count: Int, cycles: UInt64 = 0) throws(Fault) -> Int {
         let st = s
         var k = 0
         while k < count {
@@ -15,11 +15,16 @@ extension CPU {
             st.pointee.nextRip = st.pointee.rip &+ UInt64(i.pointee.len)
             try execute(i)
             st.pointee.rip = st.pointee.nextRip
-            st.pointee.cycles &+= UInt64(i.pointee.cycles)
             k += 1
             if _slowPath(st.pointee.exitRequest != 0) { break }
         }
         st.pointee.icount &+= UInt64(k)
+        // Cycle costs from the table, summed per run rather than per instruction.
+        if k == count && cycles != 0 { st.pointee.cycles &+= cycles } else {
+            var c: UInt64 = 0
+            for j in 0..<k { c &+= UInt64(ops[j].cycles) }
+            st.pointee.cycles &+= c
+        }
         return k
     }
 

@@ -81,7 +81,8 @@ public final class Machine: CPUBus {
             let r = engine.run(budget: 1_000_000)
             pollInput()
             if r == .halted {
-                // Nothing can wake a halted CPU until interrupt controllers exist: idle.
+                // Nothing can wake a halted CPU until interrupt controllers exist: idle
+                // (input and signals are still polled).
                 usleep(5_000)
             }
         }

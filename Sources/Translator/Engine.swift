@@ -113,7 +113,7 @@ public final class Engine {
 
     /// Find or make the block for the current RIP.
     @inline(__always)
-    func blockAtRIP() throws(Fault) -> Block {
+    func blockAtRIP() throws(Fault) -> BlockRef {
         let st = cpu.s
         let mode = cpu.modeKey
         let linear = st.pointee.codeMode == 2 ? st.pointee.rip : (cpu.segs[Seg.cs].base &+ st.pointee.rip) & 0xFFFF_FFFF
@@ -122,24 +122,25 @@ public final class Engine {
     }
 
     @inline(never)
-    func blockSlow(_ linear: UInt64, _ mode: UInt32) throws(Fault) -> Block {
+    func blockSlow(_ linear: UInt64, _ mode: UInt32) throws(Fault) -> BlockRef {
         let st = cpu.s
         if st.pointee.codeMode != 2 && st.pointee.rip > UInt64(cpu.segs[Seg.cs].limit) { throw Fault.gp(0) }
         let phys = try cpu.fetchPhysical(linear)
         if let b = cache.lookup(phys: phys, mode: mode), b.linear == linear {
             cache.jumpCacheInsert(b, cpu.mappingEpoch)
-            return b
+            return b.h
         }
         let (b, cacheable) = try translate(linear: linear, phys: phys, mode: mode)
-        if cacheable {
-            let idx = cpu.mem.ramIndex(phys)
-            if idx >= 0 {
-                if !cpu.mem.isCode(idx) { cpu.mem.setCode(idx, true); cpu.protectCodePage(phys) }
-                cache.insert(b)
-                cache.jumpCacheInsert(b, cpu.mappingEpoch)
-            }
+        let idx = cpu.mem.ramIndex(phys)
+        if cacheable && idx >= 0 {
+            if !cpu.mem.isCode(idx) { cpu.mem.setCode(idx, true); cpu.protectCodePage(phys) }
+            cache.insert(b)
+            cache.jumpCacheInsert(b, cpu.mappingEpoch)
+        } else {
+            b.valid = false
+            cache.transient = b
         }
-        return b
+        return b.h
     }
 
     // MARK: the run loop
@@ -148,58 +149,68 @@ public final class Engine {
     public func run(budget: UInt64, interrupts: () -> Void = {}) -> StopReason {
         let st = cpu.s
         let end = st.pointee.icount &+ budget
-        var prev: Block? = nil
+        if cache.needsFlush { cache.flushAll() }
+        var prev: BlockRef? = nil
         while st.pointee.icount < end {
-            if stopRequested { return .stopRequested }
-            if st.pointee.halted != 0 { return .halted }
-            let tfSet = st.pointee.flags & FL.tf != 0
-            if _slowPath(st.pointee.shadow != 0 || tfSet || !trace.isEmpty || st.pointee.dr7 & 0xFF != 0) {
-                prev = nil
-                if st.pointee.shadow != 0 || tfSet || st.pointee.dr7 & 0xFF != 0 { stepOne(tfSet: tfSet); continue }
-            }
-            if _slowPath(cpu.bus.interruptPending) {
-                interrupts()
+            // One test for everything that needs the slow path between blocks.
+            if _slowPath(stopRequested || st.pointee.halted != 0 || st.pointee.shadow != 0
+                         || st.pointee.flags & FL.tf != 0 || st.pointee.dr7 & 0xFF != 0 || !trace.isEmpty
+                         || st.pointee.eventPending != 0) {
+                if stopRequested { return .stopRequested }
                 if st.pointee.halted != 0 { return .halted }
                 prev = nil
+                let tfSet = st.pointee.flags & FL.tf != 0
+                if st.pointee.shadow != 0 || tfSet || st.pointee.dr7 & 0xFF != 0 { stepOne(tfSet: tfSet); continue }
+                if st.pointee.eventPending != 0 {
+                    interrupts()
+                    if st.pointee.halted != 0 { return .halted }
+                }
             }
             do {
-                var b: Block
+                var b: BlockRef
                 // Follow the previous block's chain slot when it is still good.
                 if let p = prev, chaining, let n = chained(p) { b = n } else {
                     b = try blockAtRIP()
                     if let p = prev, chaining { link(p, b) }
+                    if cache.needsFlush { prev = nil }
                 }
-                if trace.contains(.cpu) { traceSink(cpu.dumpState()) }
-                if trace.contains(.exec) { traceSink("Trace: [\(hex16(b.linear))] \(b.count) insns\n") }
-                let n = try cpu.runOps(b.ops, b.count)
+                if _slowPath(!trace.isEmpty) {
+                    if trace.contains(.cpu) { traceSink(cpu.dumpState()) }
+                    if trace.contains(.exec) { traceSink("Trace: [\(hex16(b.pointee.linear))] \(b.pointee.count) insns\n") }
+                }
+                let n = try cpu.runOps(b.pointee.ops, b.pointee.count, cycles: b.pointee.cycles)
                 if _slowPath(st.pointee.exitRequest != 0) {
                     st.pointee.exitRequest = 0
                     prev = nil
-                    if st.pointee.shadow != 0 { continue }
+                    if cache.needsFlush { cache.flushAll() }
                 } else {
-                    prev = (n == b.count && b.valid) ? b : nil
+                    prev = (n == b.pointee.count && b.pointee.valid) ? b : nil
                 }
             } catch {
                 prev = nil
                 st.pointee.exitRequest = 0
                 if trace.contains(.int) { traceSink("exception \(error.name) at rip=0x\(hex16(st.pointee.rip)) err=0x\(String(error.errorCode, radix: 16))\n") }
                 cpu.raise(error)
+                if cache.needsFlush { cache.flushAll() }
             }
         }
         return .budget
     }
 
-    @inline(__always) func chained(_ p: Block) -> Block? {
+    @inline(__always) func chained(_ p: BlockRef) -> BlockRef? {
         let rip = cpu.s.pointee.rip, ep = cpu.mappingEpoch
-        if p.chainRip.0 == rip && p.chainEpoch.0 == ep, let b = p.chain.0, b.valid { return b }
-        if p.chainRip.1 == rip && p.chainEpoch.1 == ep, let b = p.chain.1, b.valid { return b }
+        if p.pointee.chainRip0 == rip && p.pointee.chainEpoch0 == ep, let b = p.pointee.chain0, b.pointee.valid { return b }
+        if p.pointee.chainRip1 == rip && p.pointee.chainEpoch1 == ep, let b = p.pointee.chain1, b.pointee.valid { return b }
         return nil
     }
-    func link(_ p: Block, _ b: Block) {
-        guard b.mode == cpu.modeKey else { return }
-        let rip = cpu.s.pointee.rip
-        if p.chain.0 == nil || p.chainEpoch.0 != cpu.mappingEpoch { p.chain.0 = b; p.chainRip.0 = rip; p.chainEpoch.0 = cpu.mappingEpoch }
-        else { p.chain.1 = b; p.chainRip.1 = rip; p.chainEpoch.1 = cpu.mappingEpoch }
+    func link(_ p: BlockRef, _ b: BlockRef) {
+        guard b.pointee.mode == cpu.modeKey, b.pointee.valid, p.pointee.valid else { return }
+        let rip = cpu.s.pointee.rip, ep = cpu.mappingEpoch
+        if p.pointee.chain0 == nil || p.pointee.chainEpoch0 != ep {
+            p.pointee.chain0 = b; p.pointee.chainRip0 = rip; p.pointee.chainEpoch0 = ep
+        } else {
+            p.pointee.chain1 = b; p.pointee.chainRip1 = rip; p.pointee.chainEpoch1 = ep
+        }
     }
 
     /// One instruction outside any block: after STI / MOV SS (interrupt shadow) and under
@@ -220,6 +231,7 @@ public final class Engine {
             let phys = try cpu.fetchPhysical(linear)
             let (b, _) = try translate(linear: linear, phys: phys, mode: mode)
             var one = b.ops[0]
+            withExtendedLifetime(b) {}
             let rfBefore = st.pointee.flags & FL.rf
             st.pointee.exitRequest = 0
             _ = try withUnsafePointer(to: &one) { (p) throws(Fault) -> Int in try cpu.runOps(p, 1) }

@@ -3,6 +3,7 @@
 import Machine
 import Frontends
 import CPU
+import CHost
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -42,15 +43,32 @@ case .run(let config):
             cd.onQuit = { FileHandleStderr.write("swemu: terminating on signal from the console\n"); machine.requestExit(0) }
         }
     } catch { fail("\(error)") }
+    let stopSignal = chost_install_stop_signals()!
     machine.pollInput = {
+        if stopSignal.pointee != 0 {
+            FileHandleStderr.write("swemu: terminating on signal \(stopSignal.pointee)\n")
+            machine.requestExit(0)
+        }
         for (k, cd) in chardevs.enumerated() {
             cd.flush()
             if k < machine.serials.count, machine.serials[k].canReceive { cd.poll { machine.serials[k].receive($0) } }
         }
     }
     do { try machine.loadKernel() } catch { fail("\(error)") }
+    var t0 = timespec(); clock_gettime(CLOCK_MONOTONIC, &t0)
     let status = machine.run()
+    if getenv("SWEMU_STATS") != nil {
+        // Not a QEMU option: a measurement aid (bench/ reads it).
+        var t1 = timespec(); clock_gettime(CLOCK_MONOTONIC, &t1)
+        let secs = Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) / 1e9
+        let n = machine.cpu.s.pointee.icount
+        FileHandleStderr.write("swemu: stats: \(n) guest instructions, \(machine.cpu.s.pointee.cycles) cycles, \(machine.engine.cache.translated) blocks translated, \(machine.engine.cache.invalidated) invalidated, \(String(format2: secs)) s, \(Int(Double(n) / secs / 1e6)) M guest instructions/s\n")
+    }
     for cd in chardevs { cd.close() }
     if let f = traceFD { fclose(f) }
     exit(status)
+}
+
+extension String {
+    init(format2 v: Double) { let r = (v * 1000).rounded() / 1000; self = "\(r)" }
 }

@@ -5,7 +5,9 @@
 ; (see the comment at the end of this file) and matches QEMU.
 %include "lib.inc"
 
+%ifndef BENCH_ITERS
 BENCH_ITERS equ 120000000           ; ~1.5 G guest instructions (~12.5 per iteration)
+%endif
 BENCH_CHECKSUM equ 0x0c29254ceb9e72b4  ; from the C model below, for BENCH_ITERS = 120000000
 
 main:

@@ -18,8 +18,9 @@ extension CPU {
         let count = Int(rawCount & (n == 8 ? 63 : 31))
         if count == 0 { return nil }
         let m = mask(n), msb = UInt64(1) << UInt64(bits - 1)
-        var f = arithFlags
-        let oldCF: UInt64 = f & FL.cf != 0 ? 1 : 0
+        // Rotates keep SF/ZF/AF/PF, so only they need the current flags materialised.
+        var f: UInt64 = op < 4 ? arithFlags : 0
+        let oldCF: UInt64 = op < 4 ? (f & FL.cf != 0 ? 1 : 0) : 0
         var r: UInt64
         switch op {
         case 0: // ROL
