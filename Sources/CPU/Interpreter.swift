@@ -56,7 +56,11 @@ extension CPU {
     @inline(never)
     func executeRare(_ i: I) throws(Fault) {
         switch i.pointee.h {
-        case .invalid, .ud: throw Fault.ud
+        case .ud: throw Fault.ud
+        case .invalid:
+            // Decoded but not implemented (x87, SSE, AVX...): #UD, logged once per opcode.
+            if i.pointee.isKnownUnimplemented { warnOnce("instruction not implemented (length \(i.pointee.len)) at rip 0x\(String(s.pointee.rip, radix: 16)): raising #UD") }
+            throw Fault.ud
         case .notE: try notE(i)
         case .negE: try negE(i)
         case .mulE: try mulE(i)

@@ -131,5 +131,7 @@ public struct CPUState {
     /// Set by the machine when an interrupt line or device event needs the run loop's
     /// attention between blocks (replaces polling the bus every block).
     public var eventPending: UInt8 = 0
+    /// An NMI is latched (delivered when NMIs are not blocked, i.e. outside an NMI handler).
+    public var nmiPending: UInt8 = 0
     public init() {}
 }

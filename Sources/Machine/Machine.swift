@@ -80,7 +80,7 @@ public final class Machine: CPUBus {
         while exitStatus == nil {
             let r = engine.run(budget: 1_000_000)
             pollInput()
-            if r == .halted {
+            if r == .halted && cpu.s.pointee.eventPending == 0 {
                 // Nothing can wake a halted CPU until interrupt controllers exist: idle
                 // (input and signals are still polled).
                 usleep(5_000)

@@ -151,20 +151,27 @@ public final class Engine {
         let end = st.pointee.icount &+ budget
         if cache.needsFlush { cache.flushAll() }
         var prev: BlockRef? = nil
-        while st.pointee.icount < end {
+        // Blocks attempted also count against the budget: a guest that only faults (and so
+        // retires nothing) must still come back to the machine loop.
+        var attempts: UInt64 = 0
+        while st.pointee.icount < end && attempts < budget {
+            attempts &+= 1
             // One test for everything that needs the slow path between blocks.
             if _slowPath(stopRequested || st.pointee.halted != 0 || st.pointee.shadow != 0
                          || st.pointee.flags & FL.tf != 0 || st.pointee.dr7 & 0xFF != 0 || !trace.isEmpty
                          || st.pointee.eventPending != 0) {
                 if stopRequested { return .stopRequested }
-                if st.pointee.halted != 0 { return .halted }
                 prev = nil
+                if st.pointee.eventPending != 0 && st.pointee.shadow == 0 {
+                    // External interrupts and NMIs, taken between instructions (also wakes HLT).
+                    interrupts()
+                    if cpu.serviceEvents() && trace.contains(.int) {
+                        traceSink("interrupt delivered, rip=0x\(hex16(st.pointee.rip))\n")
+                    }
+                }
+                if st.pointee.halted != 0 { return .halted }
                 let tfSet = st.pointee.flags & FL.tf != 0
                 if st.pointee.shadow != 0 || tfSet || st.pointee.dr7 & 0xFF != 0 { stepOne(tfSet: tfSet); continue }
-                if st.pointee.eventPending != 0 {
-                    interrupts()
-                    if st.pointee.halted != 0 { return .halted }
-                }
             }
             do {
                 var b: BlockRef

@@ -299,6 +299,8 @@ extension CPU {
 
     func iret(_ i: I) throws(Fault) {
         let n = osz(i)
+        // IRET ends NMI blocking (SDM Vol. 3, 6.7.1), even when it faults later.
+        s.pointee.nmiBlocked = 0
         if !protectedMode {
             let ip = try peek(0, n), cs = try peek(UInt64(n), n), fl = try peek(UInt64(2 * n), n)
             if ip & 0xFFFF_FFFF > UInt64(segs[Seg.cs].limit) { throw Fault.gp(0) }

@@ -27,6 +27,9 @@ extension CPU {
                 // A fault while delivering: combine (Table 6-5).
                 let prev = first ?? f.vector
                 if prev == 8 {
+                    // Shutdown state (SDM Vol. 3, 6.15 "Interrupt 8"): the processor stops
+                    // executing until RESET/INIT; the machine decides what happens next.
+                    s.pointee.halted = 2
                     bus.shutdown(reason: "triple fault (\(error.name) while delivering #DF)")
                     return
                 }
@@ -301,5 +304,30 @@ extension CPU {
     public func deliverExternalTrap(_ vector: UInt8) {
         do { try deliver(vector: vector, error: nil, kind: .int1, returnRip: s.pointee.rip) }
         catch { raise(error) }
+    }
+}
+
+extension CPU {
+    /// The machine's side of the "interrupt pending" interface: call when an interrupt line
+    /// or an NMI may need delivery; the run loop services it between instructions.
+    public func signalEvent() { s.pointee.eventPending = 1 }
+    public func raiseNMI() { s.pointee.nmiPending = 1; s.pointee.eventPending = 1 }
+
+    /// Between instructions: deliver a latched NMI, or a maskable interrupt when IF = 1 and
+    /// no interrupt shadow (SDM Vol. 3, 6.8-6.9). Returns whether anything was delivered.
+    @discardableResult
+    public func serviceEvents() -> Bool {
+        let st = s
+        if st.pointee.nmiPending != 0 && st.pointee.nmiBlocked == 0 {
+            st.pointee.nmiPending = 0
+            deliverExternal(2, nmi: true)
+            return true
+        }
+        // In the shutdown state after a triple fault only NMI (and RESET/INIT) get through.
+        if st.pointee.flags & FL.if != 0 && st.pointee.shadow == 0 && st.pointee.halted != 2 && bus.interruptPending {
+            if let v = bus.acknowledgeInterrupt() { deliverExternal(v); return true }
+        }
+        if st.pointee.nmiPending == 0 && !bus.interruptPending { st.pointee.eventPending = 0 }
+        return false
     }
 }
