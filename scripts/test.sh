@@ -15,9 +15,9 @@ suite() {   # suite NAME COMMAND...
     if "$@"; then passed=$((passed + 1)); echo "=== $name: ok ($((SECONDS - t0)) s)"
     else failed=$((failed + 1)); failures+=("$name"); echo "=== $name: FAILED ($((SECONDS - t0)) s)"; fi
 }
-suite build swift build "${FLAGS[@]}"
+suite build swift build --build-tests "${FLAGS[@]}"
 BIN=$SCRATCH/release
-suite unit-tests swift test "${FLAGS[@]}"
+suite unit-tests swift test --skip-build "${FLAGS[@]}"
 suite kernels-build bash scripts/build-kernels.sh
 suite test-kernels env STRICT=1 bash scripts/run-kernels.sh "$BIN/swemu"
 suite determinism bash scripts/check-determinism.sh "$BIN/swemu"
