@@ -93,11 +93,32 @@ extension CPU {
 
     /// The six arithmetic flags as RFLAGS bits.
     public var arithFlags: UInt64 {
-        if s.pointee.ccOp >> 2 == CC.eflags { return s.pointee.ccRes & FL.arith }
-        var f: UInt64 = 0
-        if cf { f |= FL.cf }; if pf { f |= FL.pf }; if af { f |= FL.af }
-        if zf { f |= FL.zf }; if sf { f |= FL.sf }; if of { f |= FL.of }
-        return f
+        let op = s.pointee.ccOp, kind = op >> 2
+        if kind == CC.eflags { return s.pointee.ccRes & FL.arith }
+        // One pass per kind: ZF, SF and PF from the result, then CF, AF and OF by kind.
+        let l = op & 3, m = sizeMask(l), sb = signBit(l)
+        let a = s.pointee.ccA & m, b = s.pointee.ccB & m, r = s.pointee.ccRes & m
+        var f: UInt64 = (r == 0 ? FL.zf : 0) | (r & sb != 0 ? FL.sf : 0)
+        if parityTable.withUnsafeBufferPointer({ $0[Int(r & 0xFF)] }) != 0 { f |= FL.pf }
+        switch kind {
+        case CC.logic: return f
+        case CC.add:
+            if r < a { f |= FL.cf }
+            if (~(a ^ b) & (a ^ r)) & sb != 0 { f |= FL.of }
+            return f | ((a ^ b ^ r) & FL.af)
+        case CC.sub:
+            if a < b { f |= FL.cf }
+            if ((a ^ b) & (a ^ r)) & sb != 0 { f |= FL.of }
+            return f | ((a ^ b ^ r) & FL.af)
+        case CC.inc, CC.dec:
+            if s.pointee.ccB != 0 { f |= FL.cf }
+            if kind == CC.inc ? r == sb : a == sb { f |= FL.of }
+            return f | ((a ^ r) & FL.af)
+        default:
+            // ADC/SBB: rare enough for the per-flag getters.
+            if cf { f |= FL.cf }; if af { f |= FL.af }; if of { f |= FL.of }
+            return f
+        }
     }
     /// Architectural RFLAGS.
     public var rflags: UInt64 {

@@ -49,6 +49,11 @@ extension CPU {
         case .jmpRel: try jmpRel(i)
         case .callRel: try callRel(i)
         case .ret: try ret(i)
+        case .shiftEI: try shiftEI(i)
+        case .shiftECL: try shiftECL(i)
+        case .movzx: try movzx(i)
+        case .cmov: try cmov(i)
+        case .setcc: try setcc(i)
         default: try executeRare(i)
         }
     }
