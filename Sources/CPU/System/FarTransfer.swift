@@ -204,6 +204,22 @@ extension CPU {
         }
     }
 
+    /// The SS popped by a far RET or IRET to privilege `rpl` (SDM "RET"/"IRET": a null SS
+    /// is allowed only when returning to 64-bit code below ring 3).
+    func returnStackSegment(_ ssSel: UInt16, rpl: Int, to d: Descriptor) throws(Fault) -> SegmentCache {
+        if ssSel & 0xFFFC == 0 && longMode && d.l && rpl < 3 {
+            return SegmentCache(selector: ssSel, base: 0, limit: 0, attr: 0x10000 | UInt32(rpl) << 5)
+        }
+        if ssSel & 0xFFFC == 0 { throw Fault.gp(0) }
+        let ssd = try readDescriptor(ssSel)
+        let se = UInt32(ssSel & 0xFFFC)
+        if Int(ssSel & 3) != rpl || !ssd.writableData || ssd.dpl != rpl { throw Fault.gp(se) }
+        if !ssd.present { throw Fault.ss(se) }
+        try markAccessed(ssSel, ssd)
+        var c = ssd.cache(ssSel); c.attr |= 1
+        return c
+    }
+
     func retFar(_ i: I) throws(Fault) {
         let n = osz(i), extra = i.pointee.imm & 0xFFFF
         let off = try peek(0, n), sel = UInt16(try peek(UInt64(n), n) & 0xFFFF)
@@ -228,18 +244,7 @@ extension CPU {
         // Return to an outer level: SS:SP follow the parameters.
         let base = UInt64(2 * n) + extra
         let newSP = try peek(base, n), ssSel = UInt16(try peek(base + UInt64(n), n) & 0xFFFF)
-        var ssCache: SegmentCache
-        if ssSel & 0xFFFC == 0 && longMode && d.l && rpl < 3 {
-            ssCache = SegmentCache(selector: ssSel, base: 0, limit: 0, attr: 0x10000 | UInt32(rpl) << 5)
-        } else {
-            if ssSel & 0xFFFC == 0 { throw Fault.gp(0) }
-            let ssd = try readDescriptor(ssSel)
-            let se = UInt32(ssSel & 0xFFFC)
-            if Int(ssSel & 3) != rpl || !ssd.writableData || ssd.dpl != rpl { throw Fault.gp(se) }
-            if !ssd.present { throw Fault.ss(se) }
-            try markAccessed(ssSel, ssd)
-            ssCache = ssd.cache(ssSel); ssCache.attr |= 1
-        }
+        let ssCache = try returnStackSegment(ssSel, rpl: rpl, to: d)
         if !targetOffsetOK(off, d) { throw Fault.gp(0) }
         try setCS(sel, d, cpl: rpl)
         segs[Seg.ss] = ssCache
@@ -367,18 +372,7 @@ extension CPU {
         }
         // Outer level, or any IRETQ from 64-bit mode: SS:RSP are popped too.
         let newSP = try peek(UInt64(3 * n), n), ssSel = UInt16(try peek(UInt64(4 * n), n) & 0xFFFF)
-        var ssCache: SegmentCache
-        if ssSel & 0xFFFC == 0 && longMode && d.l && rpl < 3 {
-            ssCache = SegmentCache(selector: ssSel, base: 0, limit: 0, attr: 0x10000 | UInt32(rpl) << 5)
-        } else {
-            if ssSel & 0xFFFC == 0 { throw Fault.gp(0) }
-            let ssd = try readDescriptor(ssSel)
-            let se = UInt32(ssSel & 0xFFFC)
-            if Int(ssSel & 3) != rpl || !ssd.writableData || ssd.dpl != rpl { throw Fault.gp(se) }
-            if !ssd.present { throw Fault.ss(se) }
-            try markAccessed(ssSel, ssd)
-            ssCache = ssd.cache(ssSel); ssCache.attr |= 1
-        }
+        let ssCache = try returnStackSegment(ssSel, rpl: rpl, to: d)
         if !targetOffsetOK(ip, d) { throw Fault.gp(0) }
         applyFlags(fl, m)
         let leavingCPL = cpl
