@@ -125,4 +125,35 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(bus.shutdowns.count, 1, "\(bus.shutdowns)")
         XCTAssertEqual(cpu.s.pointee.halted, 2)
     }
+
+    func testGeneralDetectFaultsOnMovDR() {
+        load(0x04, [0x00, 0x7E, 0x00, 0x00])          // IVT[1] = 0000:7E00
+        load(0x7E00, [0xB2, 0x77, 0xF4])              // mov dl, 0x77 ; hlt
+        load(0x7C00, [0x66, 0xB8, 0x00, 0x20, 0x00, 0x00,   // mov eax, 0x2000 (DR7.GD)
+                      0x0F, 0x23, 0xF8,               // mov dr7, eax
+                      0x0F, 0x21, 0xF8,               // mov eax, dr7  -> #DB (fault)
+                      0xF4])
+        XCTAssertEqual(engine.run(budget: 100), .halted)
+        XCTAssertEqual(cpu.gpr[Reg.rdx] & 0xFF, 0x77, "the #DB handler ran")
+        XCTAssertNotEqual(cpu.s.pointee.dr6 & 0x2000, 0, "DR6.BD")
+        XCTAssertEqual(cpu.s.pointee.dr7 & 0x2000, 0, "GD cleared on entry")
+    }
+
+    func testIOBreakpointTrapsAfterOUT() {
+        load(0x04, [0x00, 0x7E, 0x00, 0x00])
+        load(0x7E00, [0xB2, 0x77, 0xF4])
+        load(0x7C00, [0x66, 0xB8, 0x08, 0x00, 0x00, 0x00,   // mov eax, CR4.DE
+                      0x0F, 0x22, 0xE0,               // mov cr4, eax
+                      0x66, 0xB8, 0x80, 0x00, 0x00, 0x00,   // mov eax, 0x80
+                      0x0F, 0x23, 0xC0,               // mov dr0, eax
+                      0x66, 0xB8, 0x01, 0x00, 0x02, 0x00,   // mov eax, L0 | R/W0 = 10b (I/O)
+                      0x0F, 0x23, 0xF8,               // mov dr7, eax
+                      0xE6, 0x80,                     // out 0x80, al  -> #DB trap after it
+                      0xB1, 0x01, 0xF4])              // mov cl, 1 ; hlt (not reached first)
+        XCTAssertEqual(engine.run(budget: 100), .halted)
+        XCTAssertEqual(bus.outputs.map { $0.0 }, [0x80], "the OUT completed")
+        XCTAssertEqual(cpu.gpr[Reg.rdx] & 0xFF, 0x77, "then the #DB handler ran")
+        XCTAssertEqual(cpu.gpr[Reg.rcx] & 0xFF, 0)
+        XCTAssertEqual(cpu.s.pointee.dr6 & 0xF, 1, "DR6.B0")
+    }
 }

@@ -77,6 +77,7 @@ extension CPU {
         let n = osz(i) == 8 ? 4 : osz(i), a = Int(i.pointee.asz), d = strDelta(n)
         let port = UInt16(gpr[2] & 0xFFFF)
         try checkIO(port, n)
+        ioBreakpoints(port, n)
         try repeatString(i) { () throws(Fault) -> Bool in
             try probeWrite(Seg.es, reg(7, a), n)
             let v = bus.portRead(port, size: n)
@@ -87,6 +88,7 @@ extension CPU {
         let n = osz(i) == 8 ? 4 : osz(i), a = Int(i.pointee.asz), d = strDelta(n), sg = seg(i)
         let port = UInt16(gpr[2] & 0xFFFF)
         try checkIO(port, n)
+        ioBreakpoints(port, n)
         try repeatString(i) { () throws(Fault) -> Bool in
             let v = try readMem(sg, reg(6, a), n)
             bus.portWrite(port, size: n, value: UInt32(truncatingIfNeeded: v)); advance(6, a, d); return true
@@ -96,11 +98,13 @@ extension CPU {
     func portIn(_ i: I, _ port: UInt16) throws(Fault) {
         let n = osz(i) == 8 ? 4 : osz(i)
         try checkIO(port, n)
+        ioBreakpoints(port, n)
         setReg(0, n, UInt64(bus.portRead(port, size: n)))
     }
     func portOut(_ i: I, _ port: UInt16) throws(Fault) {
         let n = osz(i) == 8 ? 4 : osz(i)
         try checkIO(port, n)
+        ioBreakpoints(port, n)
         bus.portWrite(port, size: n, value: UInt32(truncatingIfNeeded: reg(0, n)))
     }
 

@@ -27,6 +27,17 @@ extension CPU {
         }
     }
 
+    /// I/O breakpoints (R/W = 10b, only with CR4.DE): traps after IN/OUT/INS/OUTS.
+    func ioBreakpoints(_ port: UInt16, _ size: Int) {
+        guard s.pointee.dr7 & 0xFF != 0, s.pointee.cr4 & CR4.de != 0 else { return }
+        for n in 0..<4 {
+            let b = breakpoint(n)
+            guard b.enabled, b.rw == 2 else { continue }
+            let start = breakpointAddress(n) & 0xFFFF & ~(b.len - 1)
+            if UInt64(port) < start &+ b.len && start < UInt64(port) &+ UInt64(size) { s.pointee.pendingDB |= 1 << UInt64(n) }
+        }
+    }
+
     /// Instruction breakpoints matching the current RIP's linear address (B0-B3 bits).
     public func instructionBreakpoints() -> UInt64 {
         if s.pointee.flags & FL.rf != 0 { return 0 }

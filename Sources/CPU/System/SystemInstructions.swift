@@ -83,8 +83,18 @@ extension CPU {
         }
         setReg(i.pointee.rm, osz(i), v)
     }
+    /// DR7.GD: any MOV DR raises #DB (a fault) with DR6.BD, and GD is cleared so the
+    /// handler can use the debug registers (SDM Vol. 3, 18.2.4).
+    func generalDetect() throws(Fault) {
+        if s.pointee.dr7 & (1 << 13) != 0 {
+            s.pointee.dr6 |= 1 << 13
+            s.pointee.dr7 &= ~(1 << 13)
+            throw Fault.db
+        }
+    }
     func movDR(_ i: I) throws(Fault) {
         try requireCPL0()
+        try generalDetect()
         var r = Int(i.pointee.reg)
         if r == 4 || r == 5 { if s.pointee.cr4 & CR4.de != 0 { throw Fault.ud }; r += 2 }
         let v = reg(i.pointee.rm, osz(i))
@@ -100,6 +110,7 @@ extension CPU {
     }
     func movRD(_ i: I) throws(Fault) {
         try requireCPL0()
+        try generalDetect()
         var r = Int(i.pointee.reg)
         if r == 4 || r == 5 { if s.pointee.cr4 & CR4.de != 0 { throw Fault.ud }; r += 2 }
         let v: UInt64
