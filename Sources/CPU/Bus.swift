@@ -56,6 +56,9 @@ public final class PhysicalMemory {
         if v { codeBits[index >> 6] |= 1 << UInt64(index & 63) } else { codeBits[index >> 6] &= ~(1 << UInt64(index & 63)) }
     }
 
+    /// Forget every code page (after the translation cache was flushed).
+    public func clearCodeBits() { codeBits.update(repeating: 0, count: (pages + 63) / 64) }
+
     /// Bounds-checked copy into guest RAM (loaders, DMA). Returns false if any byte is outside RAM.
     @discardableResult
     public func write(_ pa: UInt64, _ bytes: UnsafeRawBufferPointer) -> Bool {

@@ -17,7 +17,8 @@ public enum CC {
     bytes == 1 ? 0 : bytes == 2 ? 1 : bytes == 4 ? 2 : 3
 }
 
-@usableFromInline let parityTable: [UInt8] = (0..<256).map { v in v.nonzeroBitCount & 1 == 0 ? 1 : 0 }
+/// PF: set when the low byte of the result has an even number of ones.
+@inline(__always) func parityEven(_ r: UInt64) -> Bool { (r & 0xFF).nonzeroBitCount & 1 == 0 }
 
 extension CPU {
     @inline(__always) public func setCC(_ kind: UInt32, _ size: Int, _ a: UInt64, _ b: UInt64, _ res: UInt64) {
@@ -75,7 +76,7 @@ extension CPU {
     public var pf: Bool {
         @inline(__always) get {
             if s.pointee.ccOp >> 2 == CC.eflags { return s.pointee.ccRes & FL.pf != 0 }
-            return parityTable.withUnsafeBufferPointer { $0[Int(s.pointee.ccRes & 0xFF)] } != 0
+            return parityEven(s.pointee.ccRes)
         }
     }
     public var af: Bool {
@@ -91,6 +92,16 @@ extension CPU {
         }
     }
 
+    /// ZF, SF and PF of a result of `n` bytes, as RFLAGS bits.
+    @inline(__always) func flagsSZP(_ r: UInt64, _ n: Int) -> UInt64 {
+        let bits = UInt64(n * 8)
+        var f: UInt64 = 0
+        if r & sizeMask(log2Size(n)) == 0 { f |= FL.zf }
+        if r & (UInt64(1) << (bits - 1)) != 0 { f |= FL.sf }
+        if parityEven(r) { f |= FL.pf }
+        return f
+    }
+
     /// The six arithmetic flags as RFLAGS bits.
     public var arithFlags: UInt64 {
         let op = s.pointee.ccOp, kind = op >> 2
@@ -98,8 +109,7 @@ extension CPU {
         // One pass per kind: ZF, SF and PF from the result, then CF, AF and OF by kind.
         let l = op & 3, m = sizeMask(l), sb = signBit(l)
         let a = s.pointee.ccA & m, b = s.pointee.ccB & m, r = s.pointee.ccRes & m
-        var f: UInt64 = (r == 0 ? FL.zf : 0) | (r & sb != 0 ? FL.sf : 0)
-        if parityTable.withUnsafeBufferPointer({ $0[Int(r & 0xFF)] }) != 0 { f |= FL.pf }
+        var f = flagsSZP(r, 1 << Int(l))
         switch kind {
         case CC.logic: return f
         case CC.add:

@@ -72,7 +72,7 @@ public final class Machine: CPUBus {
         _ = try MultibootLoader.load(kernel: config.kernel!, image: kernelImage, cmdline: cmd, modules: modules,
                                      memory: memory, cpu: cpu)
         engine.cache.flushAll()
-        for p in 0..<Int((memory.lowSize + memory.highSize) >> 12) where memory.isCode(p) { memory.setCode(p, false) }
+        memory.clearCodeBits()
     }
 
     /// Run until the guest exits; returns the process exit status (QEMU's conventions).

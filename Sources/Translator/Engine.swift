@@ -69,14 +69,15 @@ public final class Engine {
 
     /// Decode a block starting at the current RIP. Faults on the first instruction propagate;
     /// a fault later ends the block before that instruction (it faults when it runs).
-    func translate(linear: UInt64, phys: UInt64, mode: UInt32) throws(Fault) -> (Block, cacheable: Bool) {
+    func translate(linear: UInt64, phys: UInt64, mode: UInt32, maxInsns: Int? = nil) throws(Fault) -> (Block, cacheable: Bool) {
+        let limit = maxInsns ?? maxBlockInsns
         let dec = decoders[Int(cpu.s.pointee.codeMode)]
         var src = code(at: cpu.s.pointee.rip)
         var ops: [Insn] = []
         ops.reserveCapacity(16)
         var bytes = 0
         var cacheable = true
-        while ops.count < maxBlockInsns {
+        while ops.count < limit {
             let start = src
             var insn: Insn
             do { insn = try dec.decode(&src) } catch {
@@ -236,7 +237,7 @@ public final class Engine {
             let mode = cpu.modeKey
             let linear = st.pointee.codeMode == 2 ? st.pointee.rip : (cpu.segs[Seg.cs].base &+ st.pointee.rip) & 0xFFFF_FFFF
             let phys = try cpu.fetchPhysical(linear)
-            let (b, _) = try translate(linear: linear, phys: phys, mode: mode)
+            let (b, _) = try translate(linear: linear, phys: phys, mode: mode, maxInsns: 1)
             var one = b.ops[0]
             withExtendedLifetime(b) {}
             let rfBefore = st.pointee.flags & FL.rf

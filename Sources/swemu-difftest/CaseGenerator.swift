@@ -68,7 +68,6 @@ struct CaseGenerator {
         case .pushSeg where mode != 64: return false       // unicorn's selector values differ
         case .int1 where mode != 64: return false          // unicorn raises #UD for F1 (allow-list)
         case .intN where mode != 64: return false          // unicorn's CPL 0 delivers it; host-only
-        case .clflush, .fence, .nop: return true
         default: return true
         }
     }
@@ -142,7 +141,7 @@ struct CaseGenerator {
         var regField = f.regField >= 0 ? UInt8(f.regField) : UInt8(rng.below(8))
         if f.operands.contains(.Sw) { regField = UInt8(rng.below(6)) }
         if m64 && f.regField < 0 && rng.chance(1, 3) { rex |= 0x44 }  // REX.R
-        var regFieldFull = Int(regField) | (rex & 4 != 0 ? 8 : 0)
+        let regFieldFull = Int(regField) | (rex & 4 != 0 ? 8 : 0)
         if f.handler == .btEG { pinned.insert(regFieldFull) }   // the bit offset stays small
         var setRegs: [(Int, UInt64)] = []
 
@@ -218,8 +217,6 @@ struct CaseGenerator {
             }
         }
         if !m64 { rex = 0 }
-        regFieldFull = Int(regField) | (rex & 4 != 0 ? 8 : 0)
-        _ = regFieldFull
 
         // Immediates.
         var imm: [UInt8] = []

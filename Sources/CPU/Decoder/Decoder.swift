@@ -186,7 +186,7 @@ public struct Decoder {
         var memOperand = false
         if needsModRM && mod != 3 {
             memOperand = true
-            try decodeMemory(&src, &n, &d, modrm: modrm, rexX: vX, rexB: vB, segOvr: segOvr)
+            try decodeMemory(&src, &n, &d, modrm: modrm, rexX: vX, rexB: vB)
         }
         guard chosen >= 0 else {
             // Not implemented: known (length from the opcode map, #UD when run) or undefined.
@@ -225,7 +225,6 @@ public struct Decoder {
         d.osz = osz
 
         // Register operands (byte registers without REX: 4..7 are AH..BH).
-        let byteRegs = f.isByte || f.operands.contains(.Eb) || f.operands.contains(.Gb)
         func breg(_ r: UInt8, _ isByteOperand: Bool) -> UInt8 {
             (isByteOperand && rex == 0 && r >= 4 && r < 8) ? r + 12 : r
         }
@@ -235,7 +234,6 @@ public struct Decoder {
         if needsModRM && mod == 3 { d.rm = breg(mrm | vB, eIsByte) }
         if f.opcodeReg { d.rm = breg((opcode & 7) | rexB, eIsByte) }
         if f.operands.contains(.Sw) || f.operands.contains(.Cd) || f.operands.contains(.Dd) { d.reg = mreg | vR }
-        _ = byteRegs
         // Only CR0, CR2, CR3, CR4, CR8 and DR0-DR7 exist; MOV to CS and segment registers 6, 7
         // are undefined (SDM "MOV--Move to/from Control Registers", "MOV"): #UD.
         var undefinedOperand = false
@@ -319,7 +317,7 @@ public struct Decoder {
         let m64 = mode == .m64
         d.asz = mode == .m16 ? (has67 ? 4 : 2) : mode == .m32 ? (has67 ? 2 : 4) : (has67 ? 4 : 8)
         if modrm >> 6 != 3 {
-            try decodeMemory(&src, &n, &d, modrm: modrm, rexX: m64 && p0 & 0x40 == 0 ? 8 : 0, rexB: m64 && p0 & 0x20 == 0 ? 8 : 0, segOvr: segOvr)
+            try decodeMemory(&src, &n, &d, modrm: modrm, rexX: m64 && p0 & 0x40 == 0 ? 8 : 0, rexB: m64 && p0 & 0x20 == 0 ? 8 : 0)
         }
         d.h = .invalid; d.len = UInt8(n)
         let map = p0 & 7
@@ -346,7 +344,7 @@ public struct Decoder {
     /// ModRM memory operand: SIB, displacement, default segment (SDM Vol. 2, 2.1.5, 2.2.1.6).
     @inline(__always)
     func decodeMemory<S: ByteSource>(_ src: inout S, _ n: inout Int, _ d: inout Insn, modrm: UInt8,
-                                     rexX: UInt8, rexB: UInt8, segOvr: Int) throws(Fault) {
+                                     rexX: UInt8, rexB: UInt8) throws(Fault) {
         @inline(__always) func byte() throws(Fault) -> UInt8 {
             n += 1; if n > 15 { throw Fault.gp(0) }; return try src.next()
         }
@@ -382,7 +380,6 @@ public struct Decoder {
             if mod == 2 { d.disp = try disp32() }
         }
         d.seg = UInt8(defSS ? Seg.ss : Seg.ds)
-        _ = segOvr
         @inline(__always) func disp32() throws(Fault) -> Int32 {
             var v: UInt32 = 0
             for i in 0..<4 { v |= UInt32(try byte()) << UInt32(8 * i) }
@@ -393,7 +390,7 @@ public struct Decoder {
     /// Length of a ModRM operand for an instruction decoded only for its length.
     func skipModRM<S: ByteSource>(_ src: inout S, _ n: inout Int, _ modrm: UInt8, addr16: Bool, m64: Bool) throws(Fault) -> Int {
         var d = Insn(); d.asz = addr16 ? 2 : 4
-        if modrm >> 6 != 3 { try decodeMemory(&src, &n, &d, modrm: modrm, rexX: 0, rexB: 0, segOvr: -1) }
+        if modrm >> 6 != 3 { try decodeMemory(&src, &n, &d, modrm: modrm, rexX: 0, rexB: 0) }
         return n
     }
 }

@@ -10,6 +10,31 @@ public struct Translation {
     public var global: Bool
 }
 
+/// The entries a 64-bit-format walk used (at most 4 levels), kept on the stack: a TLB miss
+/// allocates nothing.
+struct WalkPath {
+    private var addrs: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private var values: (UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0)
+    private(set) var count = 0
+    mutating func append(_ addr: UInt64, _ value: UInt64) {
+        switch count {
+        case 0: addrs.0 = addr; values.0 = value
+        case 1: addrs.1 = addr; values.1 = value
+        case 2: addrs.2 = addr; values.2 = value
+        default: addrs.3 = addr; values.3 = value
+        }
+        count += 1
+    }
+    subscript(_ k: Int) -> (UInt64, UInt64) {
+        switch k {
+        case 0: return (addrs.0, values.0)
+        case 1: return (addrs.1, values.1)
+        case 2: return (addrs.2, values.2)
+        default: return (addrs.3, values.3)
+        }
+    }
+}
+
 public enum PFErr {
     public static let p: UInt32 = 1, w: UInt32 = 2, u: UInt32 = 4, rsvd: UInt32 = 8, id: UInt32 = 16
 }
@@ -91,8 +116,7 @@ extension CPU {
             if pdpte & (0x1E6 | (~physMask & 0x000F_FFFF_FFFF_F000)) != 0 { throw fault(err | PFErr.p | PFErr.rsvd) }
             levels = 2; table = pdpte & physMask & ~0xFFF
         }
-        var entries: [(UInt64, UInt64)] = []
-        entries.reserveCapacity(4)
+        var path = WalkPath()
         var level = levels
         while true {
             let shift = UInt64(12 + 9 * (level - 1))
@@ -102,7 +126,7 @@ extension CPU {
             if e & rsvdHigh != 0 { throw fault(err | PFErr.p | PFErr.rsvd) }
             rw = rw && e & 2 != 0; us = us && e & 4 != 0
             if nxe && e & (1 << 63) != 0 { nx = true }
-            entries.append((addr, e))
+            path.append(addr, e)
             let large = e & 0x80 != 0
             if level == 4 && large { throw fault(err | PFErr.p | PFErr.rsvd) }
             if level == 3 && large && !model.pages1G { throw fault(err | PFErr.p | PFErr.rsvd) }
@@ -113,8 +137,10 @@ extension CPU {
                     if e & low != 0 { throw fault(err | PFErr.p | PFErr.rsvd) }
                 }
                 try check(rw, us, nx, kind, user, implicit, err, la)
-                for (i, (a, v)) in entries.enumerated() {
-                    setBits64(a, v, i == entries.count - 1 && write ? 0x60 : 0x20)
+                // Accessed on every level used, dirty on the last, once the access is allowed.
+                for k in 0..<path.count {
+                    let (a, v) = path[k]
+                    setBits64(a, v, k == path.count - 1 && write ? 0x60 : 0x20)
                 }
                 global = e & 0x100 != 0 && cr4 & CR4.pge != 0
                 let pageMask = (UInt64(1) << shift) - 1

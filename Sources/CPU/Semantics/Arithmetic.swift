@@ -78,12 +78,7 @@ extension CPU {
     /// (architecturally undefined; this is what Intel Core CPUs produce for SF and ZF... the
     /// difftest masks them).
     @inline(__always) func mulFlags(_ n: Int, _ lo: UInt64, _ overflow: Bool) {
-        var f: UInt64 = overflow ? (FL.cf | FL.of) : 0
-        let m = mask(n)
-        if lo & m == 0 { f |= FL.zf }
-        if lo & (UInt64(1) << UInt64(n * 8 - 1)) != 0 { f |= FL.sf }
-        if (lo & 0xFF).nonzeroBitCount & 1 == 0 { f |= FL.pf }
-        setArithFlags(f)
+        setArithFlags(flagsSZP(lo, n) | (overflow ? (FL.cf | FL.of) : 0))
     }
 
     func mulE(_ i: I) throws(Fault) {
@@ -247,10 +242,6 @@ extension CPU {
         setReg(0, 2, al); bcdFlags(al, false, false)
     }
     @inline(__always) func bcdFlags(_ al: UInt64, _ c: Bool, _ a: Bool) {
-        var f: UInt64 = 0
-        if c { f |= FL.cf }; if a { f |= FL.af }
-        if al == 0 { f |= FL.zf }; if al & 0x80 != 0 { f |= FL.sf }
-        if al.nonzeroBitCount & 1 == 0 { f |= FL.pf }
-        setArithFlags(f)
+        setArithFlags(flagsSZP(al, 1) | (c ? FL.cf : 0) | (a ? FL.af : 0))
     }
 }

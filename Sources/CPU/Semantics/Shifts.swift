@@ -4,14 +4,6 @@
 // with the 1-bit formula, as Intel Core CPUs do for SHL/SHR/SAR.
 
 extension CPU {
-    @inline(__always) func flagsSZP(_ r: UInt64, _ n: Int) -> UInt64 {
-        var f: UInt64 = 0
-        if r & mask(n) == 0 { f |= FL.zf }
-        if r & (UInt64(1) << UInt64(n * 8 - 1)) != 0 { f |= FL.sf }
-        if (r & 0xFF).nonzeroBitCount & 1 == 0 { f |= FL.pf }
-        return f
-    }
-
     /// Returns nil when the count masks to zero (no change at all).
     func shiftValue(_ op: UInt8, _ n: Int, _ a: UInt64, _ rawCount: UInt64) -> (UInt64, UInt64)? {
         let bits = n * 8

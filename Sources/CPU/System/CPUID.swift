@@ -35,7 +35,7 @@ public struct CPUModel {
             return m
         case "Skylake-Client", "skylake-client":
             var m = CPUModel.default; m.name = "Skylake-Client"
-            m.features.remove([.rdpid, .fsgsbase]); m.features.insert(.fsgsbase)
+            m.features.remove(.rdpid)          // RDPID arrived after Skylake
             return m
         default: return nil
         }
@@ -54,8 +54,8 @@ extension CPU {
             let sig = UInt32(model.stepping) | UInt32(model.model & 0xF) << 4 | UInt32(min(model.family, 15)) << 8
                 | UInt32(model.model >> 4) << 16 | UInt32(max(model.family - 15, 0)) << 20
             let ebx = UInt32(apicID) << 24 | 1 << 16 | 8 << 8   // CLFLUSH line 64 bytes
-            var ecx: UInt32 = bit(.cx16, 13) | bit(.movbe, 22) | bit(.popcnt, 23) | bit(.rdrand, 30)
-            ecx |= s.pointee.cr4 & CR4.pcide != 0 || true ? 1 << 17 : 0   // PCID
+            // PCID (bit 17) is always implemented (the TLB flushes instead of tagging).
+            var ecx: UInt32 = 1 << 17 | bit(.cx16, 13) | bit(.movbe, 22) | bit(.popcnt, 23) | bit(.rdrand, 30)
             if f.contains(.sse42) { ecx |= 1 << 20 }
             var edx: UInt32 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 13 | 1 << 16 | 1 << 17
             edx |= bit(.cx8, 8) | bit(.sysenter, 11) | bit(.cmov, 15) | bit(.clflush, 19)

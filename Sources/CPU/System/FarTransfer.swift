@@ -34,9 +34,20 @@ extension CPU {
         longMode && d.l ? isCanonical(off) : off <= UInt64(d.limit)
     }
 
-    func farJump(_ sel: UInt16, _ off: UInt64, _ n: Int) throws(Fault) {
+    /// Push CS:IP for a far CALL; on a fault the stack pointer is left as it was.
+    func pushReturnAddress(_ n: Int) throws(Fault) {
+        let sp = gpr[4]
+        try push(UInt64(segs[Seg.cs].selector), n)
+        do { try push(s.pointee.nextRip, n) } catch { gpr[4] = sp; throw error }
+    }
+
+    /// Far JMP and far CALL (SDM Vol. 2 "JMP", "CALL"): to a code segment, through a call gate,
+    /// or to a TSS / task gate. The two differ only in the return address CALL pushes, the
+    /// stack switch a CALL through a gate may make, and the task-switch nesting.
+    func farTransfer(_ sel: UInt16, _ off: UInt64, _ n: Int, call: Bool) throws(Fault) {
         if !protectedMode || v86 {
             if off > UInt64(segs[Seg.cs].limit) { throw Fault.gp(0) }
+            if call { try pushReturnAddress(n) }
             loadCSReal(sel, off); return
         }
         if sel & 0xFFFC == 0 { throw Fault.gp(0) }
@@ -46,6 +57,7 @@ extension CPU {
             if !d.isCode { throw Fault.gp(e) }
             try checkCodeTarget(sel, d)
             if !targetOffsetOK(off, d) { throw Fault.gp(0) }
+            if call { try pushReturnAddress(n) }
             try setCS(sel, d, cpl: cpl)
             s.pointee.nextRip = off
             return
@@ -53,69 +65,33 @@ extension CPU {
         if longMode { d = try readDescriptor(sel, wide: d.type == 0xC) }
         switch d.type {
         case 0x4, 0xC:
-            // Call gate: no privilege change for JMP.
             if longMode && d.type != 0xC { throw Fault.gp(e) }
             if d.dpl < cpl || d.dpl < Int(sel & 3) { throw Fault.gp(e) }
             if !d.present { throw Fault.np(e) }
-            let tsel = d.gateSelector
-            if tsel & 0xFFFC == 0 { throw Fault.gp(0) }
-            let cs = try readDescriptor(tsel)
-            let te = UInt32(tsel & 0xFFFC)
-            if !cs.isCode || (cs.conforming ? cs.dpl > cpl : cs.dpl != cpl) { throw Fault.gp(te) }
-            if !cs.present { throw Fault.np(te) }
-            var target = d.gateOffset
-            if !longMode { target &= d.type == 4 ? 0xFFFF : 0xFFFF_FFFF }
-            if !targetOffsetOK(target, cs) { throw Fault.gp(0) }
-            try setCS(tsel, cs, cpl: cpl)
-            s.pointee.nextRip = target
+            if call { try callGate(d, n) } else { try jumpGate(d) }
         case 0x1, 0x9, 0x5:
             if longMode { throw Fault.gp(e) }
             if d.dpl < cpl || d.dpl < Int(sel & 3) { throw Fault.gp(e) }
             if !d.present { throw Fault.np(e) }
-            try taskSwitch(d.type == 5 ? d.gateSelector : sel, reason: .jump, returnRip: s.pointee.nextRip)
+            try taskSwitch(d.type == 5 ? d.gateSelector : sel, reason: call ? .call : .jump, returnRip: s.pointee.nextRip)
             s.pointee.nextRip = s.pointee.rip
         default: throw Fault.gp(e)
         }
     }
 
-    func farCall(_ sel: UInt16, _ off: UInt64, _ n: Int) throws(Fault) {
-        let retSel = UInt64(segs[Seg.cs].selector), retOff = s.pointee.nextRip
-        if !protectedMode || v86 {
-            if off > UInt64(segs[Seg.cs].limit) { throw Fault.gp(0) }
-            let sp = gpr[4]
-            try push(retSel, n)
-            do { try push(retOff, n) } catch { gpr[4] = sp; throw error }
-            loadCSReal(sel, off); return
-        }
-        if sel & 0xFFFC == 0 { throw Fault.gp(0) }
-        var d = try readDescriptor(sel)
-        let e = UInt32(sel & 0xFFFC)
-        if d.s {
-            if !d.isCode { throw Fault.gp(e) }
-            try checkCodeTarget(sel, d)
-            if !targetOffsetOK(off, d) { throw Fault.gp(0) }
-            let sp = gpr[4]
-            try push(retSel, n)
-            do { try push(retOff, n) } catch { gpr[4] = sp; throw error }
-            try setCS(sel, d, cpl: cpl)
-            s.pointee.nextRip = off
-            return
-        }
-        if longMode { d = try readDescriptor(sel, wide: d.type == 0xC) }
-        switch d.type {
-        case 0x4, 0xC:
-            if longMode && d.type != 0xC { throw Fault.gp(e) }
-            if d.dpl < cpl || d.dpl < Int(sel & 3) { throw Fault.gp(e) }
-            if !d.present { throw Fault.np(e) }
-            try callGate(d, n)
-        case 0x1, 0x9, 0x5:
-            if longMode { throw Fault.gp(e) }
-            if d.dpl < cpl || d.dpl < Int(sel & 3) { throw Fault.gp(e) }
-            if !d.present { throw Fault.np(e) }
-            try taskSwitch(d.type == 5 ? d.gateSelector : sel, reason: .call, returnRip: s.pointee.nextRip)
-            s.pointee.nextRip = s.pointee.rip
-        default: throw Fault.gp(e)
-        }
+    /// JMP through a call gate: never a privilege change.
+    func jumpGate(_ gate: Descriptor) throws(Fault) {
+        let tsel = gate.gateSelector
+        if tsel & 0xFFFC == 0 { throw Fault.gp(0) }
+        let cs = try readDescriptor(tsel)
+        let te = UInt32(tsel & 0xFFFC)
+        if !cs.isCode || (cs.conforming ? cs.dpl > cpl : cs.dpl != cpl) { throw Fault.gp(te) }
+        if !cs.present { throw Fault.np(te) }
+        var target = gate.gateOffset
+        if !longMode { target &= gate.type == 4 ? 0xFFFF : 0xFFFF_FFFF }
+        if !targetOffsetOK(target, cs) { throw Fault.gp(0) }
+        try setCS(tsel, cs, cpl: cpl)
+        s.pointee.nextRip = target
     }
 
     /// CALL through a call gate, with the stack switch and parameter copy of SDM Vol. 3, 5.8.5.
@@ -173,24 +149,22 @@ extension CPU {
             }
             try setCS(tsel, cs, cpl: newCPL)
         } else {
-            let sp = gpr[4]
-            try push(retSel, gsz)
-            do { try push(retOff, gsz) } catch { gpr[4] = sp; throw error }
+            try pushReturnAddress(gsz)
             try setCS(tsel, cs, cpl: cpl)
         }
         s.pointee.nextRip = target
     }
 
-    func jmpFar(_ i: I) throws(Fault) { try farJump(UInt16(i.pointee.imm2 & 0xFFFF), i.pointee.imm & mask(osz(i)), osz(i)) }
-    func callFar(_ i: I) throws(Fault) { try farCall(UInt16(i.pointee.imm2 & 0xFFFF), i.pointee.imm & mask(osz(i)), osz(i)) }
+    func jmpFar(_ i: I) throws(Fault) { try farTransfer(UInt16(i.pointee.imm2 & 0xFFFF), i.pointee.imm & mask(osz(i)), osz(i), call: false) }
+    func callFar(_ i: I) throws(Fault) { try farTransfer(UInt16(i.pointee.imm2 & 0xFFFF), i.pointee.imm & mask(osz(i)), osz(i), call: true) }
     func farPointer(_ i: I) throws(Fault) -> (UInt16, UInt64) {
         let n = osz(i), off = ea(i), sg = seg(i)
         let o = try readMem(sg, off, n)
         let sel = try readMem(sg, off &+ UInt64(n), 2)
         return (UInt16(sel), o)
     }
-    func jmpFarM(_ i: I) throws(Fault) { let (s, o) = try farPointer(i); try farJump(s, o, osz(i)) }
-    func callFarM(_ i: I) throws(Fault) { let (s, o) = try farPointer(i); try farCall(s, o, osz(i)) }
+    func jmpFarM(_ i: I) throws(Fault) { let (s, o) = try farPointer(i); try farTransfer(s, o, osz(i), call: false) }
+    func callFarM(_ i: I) throws(Fault) { let (s, o) = try farPointer(i); try farTransfer(s, o, osz(i), call: true) }
 
     /// After a return to an outer level: data segments the new CPL may not use become null
     /// (SDM "RET": "FOR each of segment register (ES, FS, GS, and DS)").

@@ -97,7 +97,6 @@ extension CPU {
         } else {
             try deliverProtected(vector, error, kind, returnRip)
         }
-        if vector == 14 || error != nil { }
     }
 
     func deliverReal(_ v: UInt8, _ ret: UInt64) throws(Fault) {
@@ -238,7 +237,7 @@ extension CPU {
         s.pointee.flags &= ~(FL.tf | FL.nt | FL.vm | FL.rf)
         if gate.type & 1 == 0 { s.pointee.flags &= ~FL.if }   // interrupt gate
         updateMode()
-        if cs.dpl != 3 || true { flushOnPrivilegeChange() }
+        flushOnPrivilegeChange()
     }
 
     func deliverLong(_ v: UInt8, _ error: UInt32?, _ kind: EventKind, _ ret: UInt64) throws(Fault) {

@@ -49,12 +49,11 @@ extension CPU {
     }
     public func writeCR3(_ v: UInt64) throws(Fault) {
         var v = v
-        var flush = true
-        if s.pointee.cr4 & CR4.pcide != 0 { if v & (1 << 63) != 0 { flush = false }; v &= ~(1 << 63) }
+        // With CR4.PCIDE, bit 63 asks not to flush; the TLB is untagged, so every write still
+        // flushes the non-global entries, which is always allowed.
+        if s.pointee.cr4 & CR4.pcide != 0 { v &= ~(1 << 63) }
         if longMode && v & ~physMask & ~0xFFF != 0 { throw Fault.gp(0) }
         s.pointee.cr3 = v
-        // The TLB is untagged: a no-flush PCID write still flushes, which is always allowed.
-        _ = flush
         flushTLB(global: false)
     }
     func movCR(_ i: I) throws(Fault) {
