@@ -173,7 +173,11 @@ extension CPU {
         case .rdpid: rdpid(i)
         case .rdmsr: try rdmsr()
         case .wrmsr: try wrmsr()
-        case .rdpmc: throw Fault.gp(0)
+        case .rdpmc:
+            // No performance counters are modelled (CPUID leaf 0xA is absent): #GP, and said
+            // once if software enabled RDPMC through CR4.PCE and still tried.
+            if s.pointee.cr4 & CR4.pce != 0 { warnOnce("RDPMC: performance counters are not implemented: raising #GP") }
+            throw Fault.gp(0)
         case .lgdt: try lgdtLidt(i, idt: false)
         case .lidt: try lgdtLidt(i, idt: true)
         case .sgdt: try sgdtSidt(i, idt: false)

@@ -156,4 +156,34 @@ final class EngineTests: XCTestCase {
         XCTAssertEqual(cpu.gpr[Reg.rcx] & 0xFF, 0)
         XCTAssertEqual(cpu.s.pointee.dr6 & 0xF, 1, "DR6.B0")
     }
+
+    func testTaskSwitchToATSSWithTheTFlagTrapsWithDR6BT() {
+        func put64(_ a: UInt64, _ v: UInt64) { load(a, (0..<8).map { UInt8(truncatingIfNeeded: v >> UInt64(8 * $0)) }) }
+        func put32(_ a: UInt64, _ v: UInt32) { load(a, (0..<4).map { UInt8(truncatingIfNeeded: v >> UInt32(8 * $0)) }) }
+        // GDT: flat code 0x08, flat data 0x10, TSS A 0x18 (busy, current), TSS B 0x20 at 0x3000.
+        put64(0x1008, 0x00CF_9A00_0000_FFFF); put64(0x1010, 0x00CF_9200_0000_FFFF)
+        put64(0x1018, 0x0000_8B00_2000_0067); put64(0x1020, 0x0000_8900_3000_0067)
+        // TSS B: EIP 0x5000, EFLAGS 2, ESP 0x6000, CS 0x08, other segments 0x10, T = 1.
+        put32(0x3020, 0x5000); put32(0x3024, 2); put32(0x3038, 0x6000)
+        for off in [0x48, 0x50, 0x54, 0x58, 0x5C] as [UInt64] { put32(0x3000 + off, 0x10) }
+        put32(0x304C, 0x08); put32(0x3064, 1)
+        // IDT[1]: 32-bit interrupt gate to 0x08:0x5100.
+        put64(0x4008, 0x5100 | 0x08 << 16 | 0x8E00 << 32)
+        load(0x5000, [0xB1, 0x01, 0xF4])              // task B: mov cl,1 ; hlt
+        load(0x5100, [0xB2, 0x77, 0xF4])              // #DB handler: mov dl,0x77 ; hlt
+        load(0x7C00, [0xEA, 0x00, 0x00, 0x00, 0x00, 0x20, 0x00])   // jmp 0x20:0
+        let st = cpu.s
+        st.pointee.cr0 |= CR0.pe
+        st.pointee.gdtrBase = 0x1000; st.pointee.gdtrLimit = 0x27
+        st.pointee.idtrBase = 0x4000; st.pointee.idtrLimit = 0xFF
+        cpu.segs[Seg.cs] = SegmentCache(selector: 0x08, base: 0, limit: 0xFFFF_FFFF, attr: 0xC09B)
+        for r in [Seg.ds, Seg.es, Seg.ss, Seg.fs, Seg.gs] { cpu.segs[r] = SegmentCache(selector: 0x10, base: 0, limit: 0xFFFF_FFFF, attr: 0xC093) }
+        cpu.segs[Seg.tr] = SegmentCache(selector: 0x18, base: 0x2000, limit: 0x67, attr: 0x8B)
+        cpu.updateMode()
+        XCTAssertEqual(engine.run(budget: 100), .halted)
+        XCTAssertEqual(cpu.segs[Seg.tr].selector, 0x20, "switched to task B")
+        XCTAssertEqual(cpu.gpr[Reg.rdx] & 0xFF, 0x77, "#DB delivered in the new task")
+        XCTAssertEqual(cpu.gpr[Reg.rcx] & 0xFF, 0, "before the new task's first instruction")
+        XCTAssertNotEqual(st.pointee.dr6 & 0x8000, 0, "DR6.BT")
+    }
 }

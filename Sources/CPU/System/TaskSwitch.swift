@@ -106,6 +106,13 @@ extension CPU {
             throw e
         }
         flushOnPrivilegeChange()
+        // The new TSS's T flag: #DB (a trap, RIP = the new task's first instruction) with
+        // DR6.BT set (SDM Vol. 3, 9.2.1 and 18.3.1.5).
+        let trapFlag = new32 ? try readSys(b &+ 0x64, 2) & 1 : 0
+        if trapFlag != 0 {
+            s.pointee.dr6 |= 1 << 15
+            throw Fault.db
+        }
     }
 
     func taskReturn() throws(Fault) {
