@@ -15,6 +15,23 @@ public protocol CPUBus: AnyObject {
     func acknowledgeInterrupt() -> UInt8?
     /// Triple fault or shutdown (SDM Vol. 3, 6.15, "Interrupt 8"): the machine resets or stops.
     func shutdown(reason: String)
+    /// MSRs that belong to the local APIC (IA32_APIC_BASE 0x1B, IA32_TSC_DEADLINE 0x6E0,
+    /// x2APIC 0x800-0x8FF): the machine answers for the CPU that is running.
+    func readBusMSR(_ msr: UInt32) -> MSRAccess
+    func writeBusMSR(_ msr: UInt32, _ value: UInt64) -> MSRAccess
+    /// CR8 is the local APIC's TPR[7:4] (SDM Vol. 3, 10.8.6.1); nil when there is no APIC.
+    func readCR8() -> UInt64?
+    func writeCR8(_ value: UInt64) -> Bool
+}
+
+/// How the bus answered an MSR access.
+public enum MSRAccess: Equatable { case unhandled, ok(UInt64), fault }
+
+extension CPUBus {
+    public func readBusMSR(_ msr: UInt32) -> MSRAccess { .unhandled }
+    public func writeBusMSR(_ msr: UInt32, _ value: UInt64) -> MSRAccess { .unhandled }
+    public func readCR8() -> UInt64? { nil }
+    public func writeCR8(_ value: UInt64) -> Bool { false }
 }
 
 /// Guest-physical RAM: one host mapping, low part [0, lowSize) and high part from 4 GiB.

@@ -55,6 +55,26 @@ public final class CPU {
         flushTLB(global: true)
     }
 
+    /// INIT (SDM Vol. 3, 9.1 and Table 9-1): the reset state, except that the time-stamp
+    /// counter, MTRRs and the retired-instruction count survive; an application processor then
+    /// waits for a start-up IPI (9.4.2), the bootstrap processor restarts at the reset vector.
+    public func initReset(bsp: Bool) {
+        let cycles = s.pointee.cycles, icount = s.pointee.icount, tscOffset = s.pointee.tscOffset
+        reset()
+        s.pointee.cycles = cycles; s.pointee.icount = icount; s.pointee.tscOffset = tscOffset
+        if !bsp { s.pointee.halted = 3 }
+    }
+    /// Start-up IPI (SDM Vol. 3, 10.6.1, "Start-Up"): a processor in wait-for-SIPI starts in
+    /// real mode at vector * 4096 (CS = vector << 8, IP = 0). Ignored in any other state.
+    public func startup(vector: UInt8) {
+        guard s.pointee.halted == 3 else { return }
+        segs[Seg.cs] = SegmentCache(selector: UInt16(vector) << 8, base: UInt64(vector) << 12, limit: 0xFFFF, attr: 0x9B)
+        s.pointee.rip = 0
+        s.pointee.halted = 0
+        updateMode()
+        mappingEpoch &+= 1
+    }
+
     // MARK: registers by size (byte registers 16..19 are AH, CH, DH, BH)
 
     @inline(__always) public func reg(_ r: UInt8, _ size: Int) -> UInt64 {

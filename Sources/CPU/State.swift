@@ -115,6 +115,7 @@ public struct CPUState {
     public var tlbSet: UInt8 = 0
     /// Interrupt shadow after STI / MOV SS / POP SS (SDM Vol. 3, 6.8.3): blocks for one instruction.
     public var shadow: UInt8 = 0
+    /// 0 running, 1 HLT, 2 shutdown (triple fault), 3 wait-for-SIPI (AP after INIT).
     public var halted: UInt8 = 0
     /// Set by a memory write that hit a page holding translated code, or by anything that must
     /// end the current block after the current instruction.

@@ -1,5 +1,8 @@
 import CPU
 import Translator
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// QEMU's command-line syntax (qemu-options.hx) for the options swemu implements. Anything
 /// else is an error naming the option, exit status 1, as QEMU does.
@@ -17,8 +20,8 @@ public enum QEMUCommandLine {
     public static let devices: [(String, String, String)] = [
         ("isa-debug-exit", "ISA", "exit the emulator with status (value << 1) | 1 on a port write"),
         ("isa-serial", "ISA", "16550A UART"),
-        ("pc-testdev", "ISA", "test device of kvm-unit-tests (not implemented yet)"),
-        ("pci-testdev", "PCI", "PCI test device (not implemented yet)"),
+        ("pc-testdev", "ISA", "PC test device (scratch ports 0xe0-0xeb, IRQ lines 0x2000-0x2017, iomem 0xff000000)"),
+        ("pci-testdev", "PCI", "PCI test device (1b36:0005)"),
     ]
 
     public static var helpText: String {
@@ -42,6 +45,9 @@ public enum QEMUCommandLine {
         -device isa-debug-exit,iobase=0xf4,iosize=0x4 ; -device help
         -no-reboot, --no-reboot  stop instead of resetting on a triple fault
         -global kvm-pit.lost_tick_policy=discard   (accepted, no effect)
+        -rtc [base=utc|localtime|DATE][,clock=vm|host|rt]   RTC start (default: a fixed date)
+                                 and time source (vm: deterministic virtual time, the default)
+        -icount shift=N|auto     deterministic virtual time (the default): one TSC cycle = 2^N ns
         -d in_asm,exec,cpu,int   trace to stderr or to the -D file
         -D FILE                  trace output file
         """
@@ -78,6 +84,7 @@ public enum QEMUCommandLine {
         var c = MachineConfig()
         var i = 0
         var nographic = false, serialGiven = false
+        var icountShift: Int? = nil
         func value(_ opt: String) throws -> String {
             i += 1
             guard i < args.count else { throw Error("\(opt): requires an argument") }
@@ -114,7 +121,6 @@ public enum QEMUCommandLine {
                 }
                 guard let cpus = n, cpus >= 1, cpus <= 64 else { throw Error("-smp \(v): the number of CPUs must be 1 to 64") }
                 c.cpus = cpus; c.maxCPUs = max(cpus, maxc ?? cpus)
-                if cpus > 1 { throw Error("-smp \(cpus): SMP is not implemented yet (one CPU only)") }
             case "-cpu":
                 let v = try value(a)
                 let parts = v.split(separator: ",").map(String.init)
@@ -211,6 +217,37 @@ public enum QEMUCommandLine {
                     }
                 }
             case "-D": c.traceFile = try value(a)
+            case "-rtc":
+                let v = try value(a)
+                for (k, val) in props(v).1 {
+                    switch (k, val) {
+                    case ("base", "utc"), ("base", "localtime"):
+                        c.rtcBase = Int64(time(nil))
+                    case ("base", _):
+                        guard let t = parseDate(val) else { throw Error("-rtc \(v): invalid date '\(val)' (use YYYY-MM-DDTHH:MM:SS or YYYY-MM-DD)") }
+                        c.rtcBase = t
+                    case ("clock", "vm"): c.hostTime = false
+                    case ("clock", "host"), ("clock", "rt"): c.hostTime = true
+                    case ("driftfix", "none"), ("driftfix", "slew"): break
+                    default: throw Error("-rtc \(v): unsupported option '\(k)=\(val)'")
+                    }
+                }
+            case "-icount":
+                let v = try value(a)
+                let (first, kv) = props(v)
+                var shift: String? = first
+                for (k, val) in kv {
+                    switch k {
+                    case "shift": shift = val
+                    case "sleep", "align", "rr", "rrfile", "rrsnapshot": break
+                    default: throw Error("-icount \(v): unsupported property '\(k)'")
+                    }
+                }
+                c.hostTime = false
+                if let s = shift, s != "auto" {
+                    guard let n = Int(s), (0...10).contains(n) else { throw Error("-icount \(v): shift must be 0 to 10 or auto") }
+                    icountShift = n
+                }
             default:
                 if a.hasPrefix("-") { throw Error("\(args[i]): invalid option") }
                 throw Error("\(a): invalid argument (expected an option; see -h)")
@@ -218,7 +255,29 @@ public enum QEMUCommandLine {
             i += 1
         }
         if nographic && !serialGiven { c.serial = [.muxStdio] }
+        if let n = icountShift { c.cpuModel.tscHz = 1_000_000_000 >> UInt64(n) }
         return .run(c)
+    }
+
+    /// "YYYY-MM-DD[THH:MM:SS]" as Unix seconds (UTC).
+    static func parseDate(_ s: String) -> Int64? {
+        let parts = s.split(separator: "T", maxSplits: 1)
+        let d = parts[0].split(separator: "-").compactMap { Int64($0) }
+        guard d.count == 3, (1...12).contains(d[1]), (1...31).contains(d[2]) else { return nil }
+        var hms: [Int64] = [0, 0, 0]
+        if parts.count == 2 {
+            hms = parts[1].split(separator: ":").compactMap { Int64($0) }
+            guard hms.count == 3, hms[0] < 24, hms[1] < 60, hms[2] < 60 else { return nil }
+        }
+        // Days from civil (proleptic Gregorian), H. Hinnant's algorithm.
+        let y = d[1] <= 2 ? d[0] - 1 : d[0]
+        let era = (y >= 0 ? y : y - 399) / 400
+        let yoe = y - era * 400
+        let mp = (d[1] + 9) % 12
+        let doy = (153 * mp + 2) / 5 + d[2] - 1
+        let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy
+        let days = era * 146097 + doe - 719468
+        return days * 86400 + hms[0] * 3600 + hms[1] * 60 + hms[2]
     }
 
     static func checkAccel(_ v: String) throws {

@@ -5,56 +5,97 @@ import DeviceModel
 import Glibc
 #endif
 
-/// The machine: RAM, the I/O port bus and its devices, one CPU driven by the translator.
-/// (The test-suite and PC issues grow this into the full board.)
+/// The PC of the test-suite machine (QEMU's `pc` as kvm-unit-tests sees it): RAM, the I/O
+/// port space and MMIO map, the chipset devices (Board.swift), and N vCPUs driven by the
+/// translator in deterministic round-robin slices on this one thread.
 public final class Machine: CPUBus {
     public let config: MachineConfig
     public let memory: PhysicalMemory
     public let ports = PortBus()
-    public private(set) var cpu: CPU!
-    public private(set) var engine: Engine!
+    let vcpus: [VCPU]
+    /// The CPU whose slice is running (the bus answers interrupt and APIC questions for it).
+    unowned(unsafe) var current: VCPU
+    var inSlice = false
+    /// The bootstrap processor.
+    public var cpu: CPU { vcpus[0].cpu }
+    public var engine: Engine { vcpus[0].engine }
+    public var cpuCount: Int { vcpus.count }
+    public func cpu(_ i: Int) -> CPU { vcpus[i].cpu }
+    public func engine(_ i: Int) -> Engine { vcpus[i].engine }
+    /// Instructions retired by all CPUs since power-on.
+    public var retiredInstructions: UInt64 { vcpus.reduce(0) { $0 &+ $1.cpu.s.pointee.icount } }
+
+    // Time: the global cycle count and the device clock derived from it.
+    public let clock = VirtualClock()
+    var mclock: MachineClock
+    /// Cycles retired by all CPUs together (the virtual clock's source).
+    public private(set) var cycles: UInt64 = 0
+
+    // Devices (assembled in Board.swift).
     public var serials: [Serial16550] = []
+    var board: Board!
+    var mmio: [MMIORegion] = []
+
     /// Set when the guest asked to stop (debug-exit) or on poweroff/triple fault.
     public private(set) var exitStatus: Int32? = nil
     public var log: (String) -> Void = { FileHandleStderr.write($0) }
-    /// Polled between time slices for host input (serial receive).
+    /// Polled between time slices for host input (serial receive) and stop signals.
     public var pollInput: () -> Void = {}
     var kernelImage: [UInt8] = []
     var modules: [(String, [UInt8])] = []
+    var resetRequested = false
+
+    /// Instructions per slice when several CPUs share the thread: short enough that a CPU
+    /// spinning on another one's progress wastes little, long enough to amortise the switch.
+    static let smpSlice: UInt64 = 8192
+    static let uniSlice: UInt64 = 1_000_000
 
     public init(config: MachineConfig) throws {
         self.config = config
         guard config.ramSize >= 1 << 20 else { throw MachineError.config("-m: RAM size must be at least 1 MiB") }
+        guard (1...64).contains(config.cpus) else { throw MachineError.config("-smp: the number of CPUs must be 1 to 64") }
         memory = PhysicalMemory(size: config.ramSize)
-        cpu = CPU(memory: memory, bus: self, model: config.cpuModel)
-        engine = Engine(cpu: cpu)
-        engine.trace = config.trace
+        var model = config.cpuModel
+        model.packageCPUs = config.cpus
+        mclock = MachineClock(tscHz: model.tscHz)
+        mclock.hostTime = config.hostTime
+        var list: [VCPU] = []
+        let placeholder = PlaceholderBus()
+        for i in 0..<config.cpus {
+            let c = CPU(memory: memory, bus: placeholder, model: model, apicID: UInt32(i))
+            let e = Engine(cpu: c)
+            e.trace = config.trace
+            list.append(VCPU(index: i, cpu: c, engine: e))
+        }
+        vcpus = list
+        current = list[0]
+        for v in vcpus {
+            v.cpu.bus = self
+            v.cpu.log = { [unowned self] in self.log($0) }
+            // Application processors wait for INIT/SIPI (SDM Vol. 3, 9.4.2).
+            if v.index != 0 { v.cpu.s.pointee.halted = 3 }
+        }
         ports.log = { [unowned self] in self.log($0) }
-        cpu.log = { [unowned self] in self.log($0) }
-        try attachDevices()
-    }
-
-    func attachDevices() throws {
-        let comBases: [UInt16] = [0x3F8, 0x2F8, 0x3E8, 0x2E8]
-        for (k, backend) in config.serial.prefix(4).enumerated() where backend != .none {
-            let u = Serial16550()
-            serials.append(u)
-            try ports.attach(u, base: comBases[k], size: 8, name: "COM\(k + 1)")
-        }
-        for d in config.devices {
-            switch d {
-            case .debugExit(let base, let size):
-                let dev = ISADebugExit(iobase: base, iosize: size) { [unowned self] status in self.requestExit(status) }
-                try ports.attach(dev, base: base, size: size, name: "isa-debug-exit")
-            case .pcTestdev, .pciTestdev:
-                log("swemu: warning: -device \(d == .pcTestdev ? "pc-testdev" : "pci-testdev") is accepted but not implemented yet\n")
-            }
-        }
+        DeviceLog.sink = { [unowned self] in self.log($0) }
+        board = try Board(machine: self)
     }
 
     public func requestExit(_ status: Int32) {
         if exitStatus == nil { exitStatus = status }
-        engine.stopRequested = true
+        for v in vcpus { v.engine.stopRequested = true }
+    }
+
+    /// A system reset (port 0xCF9, port 0x92, keyboard controller, triple fault without
+    /// --no-reboot): taken at the end of the current slice.
+    func requestReset(_ reason: String) {
+        if config.noReboot {
+            log("swemu: \(reason): guest stopped (--no-reboot)\n")
+            requestExit(0)
+            return
+        }
+        log("swemu: \(reason): resetting\n")
+        resetRequested = true
+        for v in vcpus { v.engine.stopRequested = true }
     }
 
     /// Load the `-kernel` (Multiboot) and modules; the boot state is the loader's.
@@ -67,56 +108,177 @@ public final class Machine: CPUBus {
         }
         try boot()
     }
+
     func boot() throws {
+        for v in vcpus {
+            v.cpu.reset()
+            v.cpu.s.pointee.cycles = cycles
+            v.lapic.reset()
+            if v.index != 0 { v.cpu.s.pointee.halted = 3 }
+            v.engine.cache.flushAll()
+            v.engine.stopRequested = exitStatus != nil
+        }
+        board.reset()
         let cmd = config.kernel! + (config.append.isEmpty ? "" : " " + config.append)
         _ = try MultibootLoader.load(kernel: config.kernel!, image: kernelImage, cmdline: cmd, modules: modules,
                                      memory: memory, cpu: cpu)
-        engine.cache.flushAll()
+        board.installFirmwareTables()
         memory.clearCodeBits()
     }
 
+    // MARK: the run loop
+
     /// Run until the guest exits; returns the process exit status (QEMU's conventions).
     public func run() -> Int32 {
+        var rounds = 0
+        let slice = vcpus.count > 1 ? Machine.smpSlice : Machine.uniSlice
         while exitStatus == nil {
-            let r = engine.run(budget: 1_000_000)
-            pollInput()
-            if r == .halted && cpu.s.pointee.eventPending == 0 {
-                // Nothing can wake a halted CPU until interrupt controllers exist: idle
-                // (input and signals are still polled).
-                usleep(5_000)
+            var ran = false
+            for v in vcpus where exitStatus == nil && !resetRequested {
+                guard v.runnable else { continue }
+                ran = true
+                runSlice(v, budget: slice)
             }
+            if resetRequested {
+                resetRequested = false
+                do { try boot() } catch { log("swemu: reset failed: \(error)\n"); requestExit(1) }
+                continue
+            }
+            if !ran { idle() }
+            rounds += 1
+            if rounds & 7 == 0 || !ran { pollInput() }
         }
         return exitStatus!
     }
 
+    func runSlice(_ v: VCPU, budget: UInt64) {
+        let st = v.cpu.s
+        current = v
+        st.pointee.cycles = cycles
+        var b = budget
+        if let d = clock.nextDeadline {
+            // Stop at the next timer deadline (every instruction costs at least one cycle).
+            let dc = mclock.cycles(atNs: d)
+            b = dc > cycles ? min(b, dc - cycles) : 1
+        }
+        inSlice = true
+        _ = v.engine.run(budget: b)
+        inSlice = false
+        cycles = st.pointee.cycles
+        if mclock.hostTime { cycles = max(cycles, mclock.cycles(atNs: mclock.hostElapsedNs)) }
+        clock.advance(to: mclock.ns(cycles))
+    }
+
+    /// No CPU can run: jump virtual time to the next timer event (HLT with nothing pending),
+    /// or wait for host input when nothing is scheduled.
+    func idle() {
+        guard let d = clock.nextDeadline else {
+            usleep(5_000)
+            if mclock.hostTime { cycles = max(cycles, mclock.cycles(atNs: mclock.hostElapsedNs)); clock.advance(to: mclock.ns(cycles)) }
+            return
+        }
+        if mclock.hostTime {
+            let now = mclock.hostElapsedNs
+            if d > now { usleep(UInt32(min((d - now) / 1000, 10_000))) }
+            cycles = max(cycles, mclock.cycles(atNs: min(d, mclock.hostElapsedNs)))
+        } else {
+            cycles = max(cycles, mclock.cycles(atNs: d))
+        }
+        clock.advance(to: mclock.ns(cycles))
+    }
+
+    /// The device clock at the current point of the running slice.
+    @inline(__always) func syncClock() {
+        if inSlice { clock.sync(to: mclock.ns(current.cpu.s.pointee.cycles)) }
+    }
+    /// TSC-domain cycles now (inside a slice: the running CPU's count).
+    var nowCycles: UInt64 { inSlice ? current.cpu.s.pointee.cycles : cycles }
+
     // MARK: CPUBus
 
-    public func portRead(_ port: UInt16, size: Int) -> UInt32 { ports.read(port, size: size) }
-    public func portWrite(_ port: UInt16, size: Int, value: UInt32) { ports.write(port, size: size, value: value) }
+    public func portRead(_ port: UInt16, size: Int) -> UInt32 { syncClock(); return ports.read(port, size: size) }
+    public func portWrite(_ port: UInt16, size: Int, value: UInt32) { syncClock(); ports.write(port, size: size, value: value) }
+
     var mmioWarned = Set<UInt64>()
     public func mmioRead(_ addr: UInt64, size: Int) -> UInt64 {
+        syncClock()
+        let l = current.lapic!
+        if l.mmioActive && addr &- l.mmioBase < 0x1000 { return l.read(offset: addr &- l.mmioBase, size: size) }
+        for r in mmio where addr &- r.base < r.size { return r.device.read(offset: addr &- r.base, size: size) }
         if mmioWarned.insert(addr & ~0xFFF).inserted {
             log("swemu: warning: guest read unassigned physical address 0x\(String(addr, radix: 16)) (size \(size)); reads as all ones\n")
         }
         return size == 8 ? ~0 : (UInt64(1) << UInt64(8 * size)) - 1
     }
     public func mmioWrite(_ addr: UInt64, size: Int, value: UInt64) {
+        syncClock()
+        let l = current.lapic!
+        if l.mmioActive && addr &- l.mmioBase < 0x1000 { l.write(offset: addr &- l.mmioBase, size: size, value: value); return }
+        for r in mmio where addr &- r.base < r.size { r.device.write(offset: addr &- r.base, size: size, value: value); return }
         if mmioWarned.insert(addr & ~0xFFF).inserted {
             log("swemu: warning: guest wrote 0x\(String(value, radix: 16)) to unassigned physical address 0x\(String(addr, radix: 16)) (size \(size)); ignored\n")
         }
     }
-    public func codeWritten(page: UInt64) { engine.codeWritten(page: page) }
-    public var interruptPending: Bool { false }
-    public func acknowledgeInterrupt() -> UInt8? { nil }
+    public func codeWritten(page: UInt64) { for v in vcpus { v.engine.codeWritten(page: page) } }
+    public var interruptPending: Bool { current.lapic.hasInterrupt }
+    public func acknowledgeInterrupt() -> UInt8? { syncClock(); return current.lapic.acknowledge() }
     public func shutdown(reason: String) {
-        if config.noReboot {
-            log("swemu: \(reason): guest stopped (--no-reboot)\n")
-            requestExit(0)
-        } else {
-            log("swemu: \(reason): resetting\n")
-            do { try boot() } catch { log("swemu: reset failed: \(error)\n"); requestExit(1) }
+        // A triple fault shuts down only the CPU that took it; the chipset turns the shutdown
+        // special cycle into a reset (PIIX3: as QEMU does), unless --no-reboot.
+        requestReset(reason)
+    }
+
+    public func readBusMSR(_ msr: UInt32) -> MSRAccess {
+        let l = current.lapic!
+        switch msr {
+        case 0x1B: return .ok(l.baseMSR)
+        case 0x6E0:
+            guard config.cpuModel.features.contains(.tscDeadline) else { return .fault }
+            return .ok(l.readTSCDeadline())
+        case 0x800...0x8FF:
+            syncClock()
+            guard l.x2apicMode, let v = l.readMSR(msr) else { return .fault }
+            return .ok(v)
+        default: return .unhandled
         }
     }
+    public func writeBusMSR(_ msr: UInt32, _ value: UInt64) -> MSRAccess {
+        let l = current.lapic!
+        switch msr {
+        case 0x1B:
+            if value & (1 << 10) != 0 && !config.cpuModel.features.contains(.x2apic) { return .fault }
+            return l.writeBaseMSR(value) ? .ok(0) : .fault
+        case 0x6E0:
+            guard config.cpuModel.features.contains(.tscDeadline) else { return .fault }
+            syncClock()
+            l.writeTSCDeadline(value, tscNow: nowCycles &+ current.cpu.s.pointee.tscOffset)
+            return .ok(0)
+        case 0x800...0x8FF:
+            syncClock()
+            return l.x2apicMode && l.writeMSR(msr, value) ? .ok(0) : .fault
+        default: return .unhandled
+        }
+    }
+    public func readCR8() -> UInt64? { current.lapic.cr8 }
+    public func writeCR8(_ value: UInt64) -> Bool { current.lapic.cr8 = value; return true }
+}
+
+struct MMIORegion {
+    let base: UInt64, size: UInt64
+    let device: MMIODevice
+    let name: String
+}
+
+/// Stands in for the machine while the CPUs are created (the machine is not yet whole).
+final class PlaceholderBus: CPUBus {
+    func portRead(_ port: UInt16, size: Int) -> UInt32 { ~0 }
+    func portWrite(_ port: UInt16, size: Int, value: UInt32) {}
+    func mmioRead(_ addr: UInt64, size: Int) -> UInt64 { ~0 }
+    func mmioWrite(_ addr: UInt64, size: Int, value: UInt64) {}
+    func codeWritten(page: UInt64) {}
+    var interruptPending: Bool { false }
+    func acknowledgeInterrupt() -> UInt8? { nil }
+    func shutdown(reason: String) {}
 }
 
 func readFile(_ path: String) throws -> [UInt8] {

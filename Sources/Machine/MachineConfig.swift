@@ -20,5 +20,9 @@ public struct MachineConfig {
     public var name: String? = nil
     public var trace: TraceFlags = []
     public var traceFile: String? = nil
+    /// Virtual time follows host time (-rtc clock=host|rt): interactive use, not deterministic.
+    public var hostTime = false
+    /// RTC time at power-on in Unix seconds (-rtc base=); nil = swemu's fixed default date.
+    public var rtcBase: Int64? = nil
     public init() {}
 }

@@ -23,6 +23,13 @@ public final class PortBus {
         for p in Int(base)..<Int(base) + Int(size) { map[p] = Int16(bindings.count - 1) }
     }
 
+    /// Remove the binding at `base` (a PCI BAR that moved); the ports become unassigned.
+    public func detach(base: UInt16) {
+        guard let i = map[Int(base)] as Int16?, i >= 0 else { return }
+        let b = bindings[Int(i)]
+        for p in Int(b.base)..<Int(b.base) + Int(b.size) { map[p] = -1 }
+    }
+
     public func read(_ port: UInt16, size: Int) -> UInt32 {
         let i = map[Int(port)]
         if i < 0 {

@@ -29,8 +29,10 @@ case .run(let config):
     let machine: Machine
     do { machine = try Machine(config: config) } catch { fail("\(error)") }
     if let f = traceFD {
-        machine.engine.traceSink = { s in _ = s.withCString { fputs($0, f) } }
-        machine.cpu.log = { s in _ = s.withCString { fputs($0, f) } }
+        for i in 0..<machine.cpuCount {
+            machine.engine(i).traceSink = { s in _ = s.withCString { fputs($0, f) } }
+            machine.cpu(i).log = { s in _ = s.withCString { fputs($0, f) } }
+        }
     }
     var chardevs: [Chardev] = []
     do {
@@ -61,8 +63,10 @@ case .run(let config):
         // Not a QEMU option: a measurement aid (bench/ reads it).
         var t1 = timespec(); clock_gettime(CLOCK_MONOTONIC, &t1)
         let secs = Double(t1.tv_sec - t0.tv_sec) + Double(t1.tv_nsec - t0.tv_nsec) / 1e9
-        let n = machine.cpu.s.pointee.icount
-        FileHandleStderr.write("swemu: stats: \(n) guest instructions, \(machine.cpu.s.pointee.cycles) cycles, \(machine.engine.cache.translated) blocks translated, \(machine.engine.cache.invalidated) invalidated, \(String(format2: secs)) s, \(Int(Double(n) / secs / 1e6)) M guest instructions/s\n")
+        let n = machine.retiredInstructions
+        var translated = 0, invalidated = 0
+        for i in 0..<machine.cpuCount { translated += machine.engine(i).cache.translated; invalidated += machine.engine(i).cache.invalidated }
+        FileHandleStderr.write("swemu: stats: \(n) guest instructions, \(machine.cycles) cycles, \(translated) blocks translated, \(invalidated) invalidated, \(String(format2: secs)) s, \(Int(Double(n) / secs / 1e6)) M guest instructions/s\n")
     }
     for cd in chardevs { cd.close() }
     if let f = traceFD { fclose(f) }

@@ -239,5 +239,21 @@ final class CommandLineTests: XCTestCase {
         XCTAssertEqual(try config(["-smp", "cpus=1,maxcpus=4"]).maxCPUs, 4)
         XCTAssertNotNil(error(["-smp", "0"]))
         XCTAssertNotNil(error(["-smp", "1,bananas=2"]))
+        XCTAssertEqual(try config(["-smp", "4"]).cpus, 4)
+        XCTAssertEqual(try config(["-smp", "cpus=64"]).cpus, 64)
+        XCTAssertNotNil(error(["-smp", "65"]))
+    }
+
+    func testRTCAndIcount() throws {
+        XCTAssertFalse(try config([]).hostTime, "deterministic by default")
+        XCTAssertTrue(try config(["-rtc", "clock=host"]).hostTime)
+        XCTAssertFalse(try config(["-rtc", "clock=vm"]).hostTime)
+        XCTAssertEqual(try config(["-rtc", "base=2006-06-17T16:01:21"]).rtcBase, 1_150_560_081)
+        XCTAssertEqual(try config(["-rtc", "base=2000-01-01"]).rtcBase, 946_684_800)
+        XCTAssertNotNil(error(["-rtc", "base=2006-13-01"]))
+        XCTAssertNotNil(error(["-rtc", "clock=sundial"]))
+        XCTAssertEqual(try config(["-icount", "shift=1"]).cpuModel.tscHz, 500_000_000)
+        XCTAssertEqual(try config(["-icount", "shift=auto"]).cpuModel.tscHz, CPUModel.default.tscHz)
+        XCTAssertNotNil(error(["-icount", "shift=99"]))
     }
 }

@@ -10,10 +10,14 @@ public struct CPUModel {
     public var pages1G = true
     public var brand = "swemu virtual CPU (Intel Skylake-class)"
     public var tscHz: UInt64 = 2_000_000_000
+    /// Logical processors in the package (the machine sets -smp N): one core per CPU,
+    /// one thread per core, as QEMU's default topology for -smp N.
+    public var packageCPUs = 1
 
     public static let allInteger: Feature = [.cx8, .cmov, .cx16, .movbe, .popcnt, .lzcnt, .bmi1, .bmi2, .adx,
                                              .rdrand, .rdseed, .rdtscp, .rdpid, .smap, .invpcid, .clflushopt,
-                                             .sysenter, .syscall, .lm, .fsgsbase, .clflush, .lahf64]
+                                             .sysenter, .syscall, .lm, .fsgsbase, .clflush, .lahf64,
+                                             .apic, .x2apic, .tscDeadline]
     public static let `default` = CPUModel(name: "max", features: allInteger)
     /// Everything the decoder knows, for the differential tester (CRC32 is enumerated by SSE4.2).
     public static let difftest = CPUModel(name: "difftest", features: allInteger.union([.sse42, .sse2]))
@@ -24,12 +28,13 @@ public struct CPUModel {
         ("rdrand", .rdrand), ("rdseed", .rdseed), ("rdtscp", .rdtscp), ("rdpid", .rdpid), ("smap", .smap),
         ("invpcid", .invpcid), ("clflushopt", .clflushopt), ("sep", .sysenter), ("syscall", .syscall),
         ("lm", .lm), ("fsgsbase", .fsgsbase), ("clflush", .clflush), ("lahf_lm", .lahf64),
+        ("apic", .apic), ("x2apic", .x2apic), ("tsc-deadline", .tscDeadline), ("tsc_deadline_timer", .tscDeadline),
     ]
     public static func named(_ n: String) -> CPUModel? {
         switch n {
         case "max", "host": return .default
         case "qemu64":
-            var m = CPUModel(name: "qemu64", features: [.cx8, .cmov, .cx16, .popcnt, .sysenter, .syscall, .lm, .clflush, .lahf64])
+            var m = CPUModel(name: "qemu64", features: [.cx8, .cmov, .cx16, .popcnt, .sysenter, .syscall, .lm, .clflush, .lahf64, .apic])
             m.family = 15; m.model = 107; m.stepping = 1; m.pages1G = false
             m.brand = "QEMU Virtual CPU version 2.5+"
             return m
@@ -49,21 +54,57 @@ extension CPU {
         switch leaf {
         case 0:
             // "GenuineIntel": EBX "Genu", EDX "ineI", ECX "ntel".
-            return (7, 0x756E_6547, 0x6C65_746E, 0x4965_6E69)
+            return (0x16, 0x756E_6547, 0x6C65_746E, 0x4965_6E69)
         case 1:
             let sig = UInt32(model.stepping) | UInt32(model.model & 0xF) << 4 | UInt32(min(model.family, 15)) << 8
                 | UInt32(model.model >> 4) << 16 | UInt32(max(model.family - 15, 0)) << 20
-            let ebx = UInt32(apicID) << 24 | 1 << 16 | 8 << 8   // CLFLUSH line 64 bytes
+            // EBX: initial APIC ID, logical processors per package, CLFLUSH line 64 bytes.
+            let n = UInt32(min(max(model.packageCPUs, 1), 255))
+            let ebx = UInt32(apicID & 0xFF) << 24 | n << 16 | 8 << 8
             // PCID (bit 17) is always implemented (the TLB flushes instead of tagging).
             var ecx: UInt32 = 1 << 17 | bit(.cx16, 13) | bit(.movbe, 22) | bit(.popcnt, 23) | bit(.rdrand, 30)
             if f.contains(.sse42) { ecx |= 1 << 20 }
+            ecx |= bit(.x2apic, 21) | bit(.tscDeadline, 24)
             var edx: UInt32 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 13 | 1 << 16 | 1 << 17
-            edx |= bit(.cx8, 8) | bit(.sysenter, 11) | bit(.cmov, 15) | bit(.clflush, 19)
+            edx |= bit(.cx8, 8) | bit(.apic, 9) | bit(.sysenter, 11) | bit(.cmov, 15) | bit(.clflush, 19)
+            if n > 1 { edx |= 1 << 28 }            // HTT: more than one logical processor
             return (sig, ebx, ecx, edx)
         case 7 where sub == 0:
             let ebx = bit(.fsgsbase, 0) | bit(.bmi1, 3) | 1 << 7 | bit(.bmi2, 8) | 1 << 9 | bit(.invpcid, 10)
                 | bit(.rdseed, 18) | bit(.adx, 19) | bit(.smap, 20) | bit(.clflushopt, 23)
             return (0, ebx, bit(.rdpid, 22), 0)
+        case 4:
+            // Deterministic cache parameters: L1d, L1i, L2, L3 (32K, 32K, 256K, 8M), one core
+            // per CPU; EAX[31:26] = cores per package - 1, EAX[25:14] = threads sharing - 1.
+            let cores = UInt32(min(max(model.packageCPUs, 1), 64)) - 1
+            func cache(_ type: UInt32, _ level: UInt32, _ ways: UInt32, _ sets: UInt32, _ shared: UInt32) -> (UInt32, UInt32, UInt32, UInt32) {
+                (cores << 26 | shared << 14 | 1 << 8 | level << 5 | type, (ways - 1) << 22 | 63, sets - 1, level == 3 ? 2 : 0)
+            }
+            switch sub {
+            case 0: return cache(1, 1, 8, 64, 0)
+            case 1: return cache(2, 1, 8, 64, 0)
+            case 2: return cache(3, 2, 4, 1024, 0)
+            case 3: return cache(3, 3, 16, 8192, cores)
+            default: return (0, 0, 0, 0)
+            }
+        case 0xB:
+            // x2APIC topology (SDM Vol. 3, 8.9.4): level 0 SMT (1 thread), level 1 core.
+            let n = UInt32(max(model.packageCPUs, 1))
+            var shift: UInt32 = 0
+            while (1 << shift) < n { shift += 1 }
+            switch sub {
+            case 0: return (0, 1, 1 << 8 | sub, apicID)
+            case 1: return (shift, n, 2 << 8 | sub, apicID)
+            default: return (0, 0, sub & 0xFF, apicID)
+            }
+        case 0x15:
+            // TSC / core crystal clock: TSC = crystal * EBX / EAX (SDM Vol. 3, 18.7.3), crystal
+            // 25 MHz so the nominal TSC frequency is exact.
+            return (1, UInt32(model.tscHz / 25_000_000), 25_000_000, 0)
+        case 0x16:
+            let mhz = UInt32(model.tscHz / 1_000_000)
+            return (mhz, mhz, 100, 0)
+        case 2, 3, 5, 6, 8, 9, 0xA, 0xC, 0xD, 0xE, 0xF, 0x10, 0x11, 0x12, 0x13, 0x14: return (0, 0, 0, 0)
         case 0x8000_0000: return (0x8000_0008, 0, 0, 0)
         case 0x8000_0001:
             let ecx = bit(.lahf64, 0) | bit(.lzcnt, 5) | 1 << 8
@@ -77,7 +118,7 @@ extension CPU {
         case 0x8000_0008: return (UInt32(model.physBits) | 48 << 8, 0, 0, 0)
         default:
             // Intel returns the highest basic leaf's data for leaves above the maximum.
-            if leaf < 0x8000_0000 && leaf > 7 { return cpuid(7, sub) }
+            if leaf < 0x8000_0000 && leaf > 0x16 { return cpuid(0x16, sub) }
             return (0, 0, 0, 0)
         }
     }

@@ -317,6 +317,8 @@ extension CPU {
     @discardableResult
     public func serviceEvents() -> Bool {
         let st = s
+        // Wait-for-SIPI (an AP after INIT, SDM Vol. 3, 9.4.2) ignores interrupts and NMIs.
+        if st.pointee.halted == 3 { st.pointee.eventPending = 0; st.pointee.nmiPending = 0; return false }
         if st.pointee.nmiPending != 0 && st.pointee.nmiBlocked == 0 {
             st.pointee.nmiPending = 0
             deliverExternal(2, nmi: true)

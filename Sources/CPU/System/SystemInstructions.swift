@@ -64,7 +64,9 @@ extension CPU {
         case 2: s.pointee.cr2 = v
         case 3: try writeCR3(v)
         case 4: try writeCR4(v)
-        case 8 where in64: if v & ~0xF != 0 { throw Fault.gp(0) }; s.pointee.cr8 = v
+        case 8 where in64:
+            if v & ~0xF != 0 { throw Fault.gp(0) }
+            if !bus.writeCR8(v) { s.pointee.cr8 = v }
         default: throw Fault.ud
         }
         s.pointee.exitRequest = 1
@@ -77,7 +79,7 @@ extension CPU {
         case 2: v = s.pointee.cr2
         case 3: v = s.pointee.cr3
         case 4: v = s.pointee.cr4
-        case 8 where in64: v = s.pointee.cr8
+        case 8 where in64: v = bus.readCR8() ?? s.pointee.cr8
         default: throw Fault.ud
         }
         setReg(i.pointee.rm, osz(i), v)
@@ -217,6 +219,11 @@ extension CPU {
 
     public func readMSR(_ idx: UInt32) throws(Fault) -> UInt64 {
         let p = s
+        switch bus.readBusMSR(idx) {
+        case .ok(let v): return v
+        case .fault: throw Fault.gp(0)
+        case .unhandled: break
+        }
         switch idx {
         case MSR.tsc: return tsc
         case MSR.apicBase: return p.pointee.apicBase
@@ -248,6 +255,11 @@ extension CPU {
     }
     public func writeMSR(_ idx: UInt32, _ v: UInt64) throws(Fault) {
         let p = s
+        switch bus.writeBusMSR(idx, v) {
+        case .ok: return
+        case .fault: throw Fault.gp(0)
+        case .unhandled: break
+        }
         func canon() throws(Fault) { if !isCanonical(v) { throw Fault.gp(0) } }
         switch idx {
         case MSR.tsc: p.pointee.tscOffset = v &- p.pointee.cycles

@@ -48,6 +48,9 @@ public struct Feature: OptionSet, Hashable {
     public static let syscall = Feature(rawValue: 1 << 18), lm = Feature(rawValue: 1 << 19)
     public static let fsgsbase = Feature(rawValue: 1 << 20), sse2 = Feature(rawValue: 1 << 21)
     public static let clflush = Feature(rawValue: 1 << 22), lahf64 = Feature(rawValue: 1 << 23)
+    // Local APIC features (CPUID.1:EDX[9], ECX[21], ECX[24]); bits from 40 up are platform features.
+    public static let apic = Feature(rawValue: 1 << 40), x2apic = Feature(rawValue: 1 << 41)
+    public static let tscDeadline = Feature(rawValue: 1 << 42)
 }
 
 /// Flag bits in table order o s z a p c (bit 0 = c).

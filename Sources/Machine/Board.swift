@@ -1,0 +1,245 @@
+import CPU
+import DeviceModel
+
+/// The devices of QEMU's `pc` machine as the test suites see it, and how they are wired:
+/// ISA IRQ lines go to both the 8259 pair and the I/O APIC (IRQ0 on I/O APIC pin 2, the
+/// interrupt source override the MADT reports), the 8259's INTR goes to the bootstrap
+/// processor's LINT0, local APICs talk over one APIC bus, the I/O APIC's messages go on it and
+/// level-triggered EOIs come back from it.
+///
+/// Address map: I/O APIC 0xFEC00000, HPET 0xFED00000, local APICs 0xFEE00000 (per CPU, in
+/// Machine), pc-testdev iomem 0xFF000000, PCI BARs as the firmware would assign them.
+final class Board {
+    unowned let m: Machine
+    let pic: PIC8259
+    let pit: PIT8254
+    let pitTimer: DeviceTimer
+    let rtc: MC146818RTC
+    let ioapic: IOAPIC82093
+    let hpet: HPET
+    let pm: ACPIPM
+    let fwcfg: QEMUFwCfg
+    let apicBus = APICBus()
+    let pci: PCIHostBridge
+    var pcTestdev: PCTestdev? = nil
+    var pciTestdev: PCITestdev? = nil
+    let guestMemory: MachineGuestMemory
+    /// HPET legacy replacement route: PIT and RTC interrupts are cut off (IA-PC HPET 1.0a, 2.3.9.2.2).
+    var hpetLegacy = false
+
+    /// Fixed virtual time at power-on for the RTC unless -rtc base= says otherwise:
+    /// 2026-01-01 00:00:00 UTC (deterministic runs need a fixed date).
+    static let defaultRTCBase: Int64 = 1_767_225_600
+
+    init(machine: Machine) throws {
+        m = machine
+        let clock = machine.clock
+        let config = machine.config
+        guestMemory = MachineGuestMemory(machine)
+
+        // 8259 pair; its INTR line is LINT0 of the bootstrap processor.
+        let intr = IRQLine()
+        pic = PIC8259(output: intr)
+        pit = PIT8254(now: { [unowned clock] in clock.now }, irq0: IRQLine())
+        pitTimer = DeviceTimer(clock: clock) {}
+        rtc = MC146818RTC(clock: clock, baseTime: config.rtcBase ?? Board.defaultRTCBase)
+        ioapic = IOAPIC82093(id: UInt8(config.cpus))
+        hpet = HPET(clock: clock)
+        pm = ACPIPM(clock: clock)
+        fwcfg = QEMUFwCfg(memory: guestMemory)
+        pci = PCIHostBridge()
+
+        // Local APICs.
+        for v in machine.vcpus {
+            let l = LocalAPIC(id: UInt32(v.index), clock: clock, tscHz: config.cpuModel.tscHz, isBSP: v.index == 0)
+            v.lapic = l
+            let cpu = v.cpu
+            l.signalCPU = { [unowned cpu] in cpu.signalEvent() }
+            l.sendMessage = { [unowned self] msg in self.apicBus.send(msg) }
+            l.onINIT = { [unowned cpu, unowned v] in cpu.initReset(bsp: v.index == 0); v.engine.stopRequested = v.engine.stopRequested }
+            l.onSIPI = { [unowned cpu] vec in cpu.startup(vector: vec) }
+            l.onNMI = { [unowned cpu] in cpu.raiseNMI() }
+            l.onEOI = { [unowned self] vec in self.ioapic.eoi(vector: vec) }
+            l.tsc = { [unowned machine, unowned cpu] in machine.nowCycles &+ cpu.s.pointee.tscOffset }
+            apicBus.apics.append(l)
+        }
+        let bsp = machine.vcpus[0].lapic!
+        bsp.extINTPending = { [unowned self] in self.pic.interruptPending }
+        bsp.extINTAcknowledge = { [unowned self] in self.pic.acknowledge() }
+        intr.onChange = { [unowned bsp] level in bsp.setLINT(0, level) }
+        ioapic.sendMessage = { [unowned self] msg in self.apicBus.send(msg) }
+
+        // Timers and interrupt sources.
+        pit.irq0.onChange = { [unowned self] level in if !self.hpetLegacy { self.setISAIRQ(0, level) } }
+        pitTimer.callback = { [unowned self] in self.pit.update(); self.armPIT() }
+        rtc.irq.onChange = { [unowned self] level in if !self.hpetLegacy { self.setISAIRQ(8, level) } }
+        hpet.setIRQ = { [unowned self] gsi, level in self.hpetIRQ(gsi, level) }
+        hpet.onLegacyChange = { [unowned self] on in self.hpetLegacy = on }
+        pm.sci.onChange = { [unowned self] level in self.setISAIRQ(9, level) }
+        pm.onSleep = { [unowned machine] typ in
+            machine.log("swemu: guest entered ACPI sleep state (SLP_TYP \(typ)): powering off\n")
+            machine.requestExit(0)
+        }
+
+        try attachPorts()
+        attachMMIO()
+        fillFirmwareConfig()
+        fillCMOS()
+    }
+
+    func attachPorts() throws {
+        let ports = m.ports, config = m.config
+        try ports.attach(pic.master, base: 0x20, size: 2, name: "8259 master")
+        try ports.attach(pic.slave, base: 0xA0, size: 2, name: "8259 slave")
+        try ports.attach(pic.elcr, base: 0x4D0, size: 2, name: "ELCR")
+        try ports.attach(PITPorts(self), base: 0x40, size: 4, name: "8254 PIT")
+        try ports.attach(SystemControlPortB(pit: pit), base: 0x61, size: 1, name: "port B")
+        try ports.attach(rtc, base: 0x70, size: 2, name: "MC146818 RTC")
+        try ports.attach(POSTPort(), base: 0x80, size: 1, name: "POST")
+        try ports.attach(SystemControlPortA { [unowned m] in m.requestReset("reset through port 0x92") }, base: 0x92, size: 1, name: "port A")
+        try ports.attach(fwcfg, base: 0x510, size: 12, name: "fw_cfg")
+        try ports.attach(pm, base: 0x600, size: 0x40, name: "ACPI PM")
+        let rcr = ResetControlRegister { [unowned m] in m.requestReset("reset through port 0xcf9") }
+        try ports.attach(PCIConfigPorts(host: pci, reset: rcr), base: 0xCF8, size: 8, name: "PCI config")
+
+        let comBases: [UInt16] = [0x3F8, 0x2F8, 0x3E8, 0x2E8], comIRQs = [4, 3, 4, 3]
+        for (k, backend) in config.serial.prefix(4).enumerated() where backend != .none {
+            let irq = comIRQs[k]
+            let u = Serial16550(irq: IRQLine { [unowned self] level in self.setISAIRQ(irq, level) })
+            m.serials.append(u)
+            try ports.attach(u, base: comBases[k], size: 8, name: "COM\(k + 1)")
+        }
+        for d in config.devices {
+            switch d {
+            case .debugExit(let base, let size):
+                let dev = ISADebugExit(iobase: base, iosize: size) { [unowned m] status in m.requestExit(status) }
+                try ports.attach(dev, base: base, size: size, name: "isa-debug-exit")
+            case .pcTestdev:
+                let t = PCTestdev()
+                t.setIRQ = { [unowned self] n, level in self.setISAIRQ(n, level) }
+                try ports.attach(t.scratchPorts, base: 0xE0, size: 12, name: "pc-testdev")
+                try ports.attach(t.irqPorts, base: 0x2000, size: 24, name: "pc-testdev irq")
+                pcTestdev = t
+            case .pciTestdev:
+                let t = PCITestdev()
+                pci.attach(t, device: 3)
+                pciTestdev = t
+            }
+        }
+        pci.onMappingChange = { [unowned self] in self.remapPCI() }
+    }
+
+    func attachMMIO() {
+        m.mmio = [MMIORegion(base: 0xFEC0_0000, size: 0x1000, device: ioapic, name: "I/O APIC"),
+                  MMIORegion(base: 0xFED0_0000, size: 0x400, device: hpet, name: "HPET")]
+        if let t = pcTestdev { m.mmio.append(MMIORegion(base: 0xFF00_0000, size: 0x10000, device: t.iomem, name: "pc-testdev iomem")) }
+        pciIORegions = []
+        remapPCI()
+    }
+
+    var pciIORegions: [(UInt16, UInt16)] = []
+    var pciMMIOCount = 0
+    /// Re-bind the enabled PCI BARs after the guest moved or enabled one.
+    func remapPCI() {
+        for (base, _) in pciIORegions { m.ports.detach(base: base) }
+        pciIORegions = []
+        m.mmio.removeAll { $0.name.hasPrefix("PCI ") }
+        for r in pci.ioRegions() {
+            if (try? m.ports.attach(r.device, base: r.base, size: r.size, name: "PCI BAR")) != nil {
+                pciIORegions.append((r.base, r.size))
+            } else {
+                DeviceLog.warnOnce("PCI", "I/O BAR at 0x\(String(r.base, radix: 16)) overlaps another device; not mapped")
+            }
+        }
+        for r in pci.mmioRegions() { m.mmio.append(MMIORegion(base: r.base, size: r.size, device: r.device, name: "PCI BAR")) }
+    }
+
+    /// Route an ISA interrupt line: 8259 input n and I/O APIC pin n (IRQ0 is pin 2).
+    func setISAIRQ(_ n: Int, _ level: Bool) {
+        pic.setIRQ(n, level)
+        ioapic.setIRQ(n == 0 ? 2 : n, level)
+    }
+    func hpetIRQ(_ gsi: Int, _ level: Bool) {
+        // Legacy replacement: timer 0 is IRQ0 (I/O APIC pin 2), timer 1 is IRQ8; otherwise
+        // the timer's I/O APIC route (pins below 16 also reach the 8259).
+        if gsi < 16 { setISAIRQ(gsi, level) } else { ioapic.setIRQ(gsi, level) }
+    }
+
+    func armPIT() {
+        if let t = pit.nextEvent() { pitTimer.schedule(at: t) } else { pitTimer.cancel() }
+    }
+
+    // MARK: firmware-provided data
+
+    /// fw_cfg items a multiboot test kernel reads (shared/reference/test-suite-interface.md).
+    func fillFirmwareConfig() {
+        fwcfg.setU16(0x05, UInt16(m.config.cpus))           // FW_CFG_NB_CPUS
+        fwcfg.setU16(0x0F, UInt16(m.config.maxCPUs))        // FW_CFG_MAX_CPUS
+        fwcfg.setU64(0x03, m.config.ramSize)                // FW_CFG_RAM_SIZE
+        fwcfg.setU16(0x0E, 0)                               // FW_CFG_BOOT_MENU
+    }
+
+    /// CMOS bytes a PC BIOS leaves: memory sizes (as QEMU's pc_cmos_init).
+    func fillCMOS() {
+        for (i, v) in MC146818RTC.pcMemoryBytes(ramBelow4G: m.memory.lowSize, ramAbove4G: m.memory.highSize) {
+            rtc.setNVRAM(i, v)
+        }
+    }
+
+    /// ACPI tables in the reserved BIOS area 0xF0000-0xFFFFF (RSDP at 0xF0000 on a 16-byte
+    /// boundary, tables after it), where an OS looks for them (ACPI 6.4, 5.2.5.1).
+    func installFirmwareTables() {
+        var c = ACPIConfig(cpus: m.config.cpus)
+        c.ioapicID = UInt8(m.config.cpus)
+        let (rsdp, tables) = ACPITables.build(c, tablesBase: 0xF0100)
+        _ = m.memory.write(0xF0000, rsdp)
+        _ = m.memory.write(0xF0100, tables)
+    }
+
+    func reset() {
+        pitTimer.cancel()
+    }
+}
+
+/// Ports 0x40-0x43: the PIT, re-arming the IRQ0 timer after every access that may change it.
+final class PITPorts: PortDevice {
+    unowned let b: Board
+    init(_ b: Board) { self.b = b }
+    func read(offset: UInt16, size: Int) -> UInt32 { b.pit.read(offset: offset, size: size) }
+    func write(offset: UInt16, size: Int, value: UInt32) {
+        b.pit.write(offset: offset, size: size, value: value)
+        b.pit.update()
+        b.armPIT()
+    }
+}
+
+/// 0xCF8-0xCFF: PCI configuration mechanism #1, except byte accesses to 0xCF9, which are the
+/// PIIX3 reset control register (PIIX3 datasheet 2.2.3).
+final class PCIConfigPorts: PortDevice {
+    let host: PCIHostBridge
+    let reset: ResetControlRegister
+    init(host: PCIHostBridge, reset: ResetControlRegister) { self.host = host; self.reset = reset }
+    func read(offset: UInt16, size: Int) -> UInt32 {
+        offset == 1 && size == 1 ? reset.read(offset: 0, size: 1) : host.read(offset: offset, size: size)
+    }
+    func write(offset: UInt16, size: Int, value: UInt32) {
+        if offset == 1 && size == 1 { reset.write(offset: 0, size: 1, value: value) } else { host.write(offset: offset, size: size, value: value) }
+    }
+}
+
+/// Guest RAM for device DMA: bounds-checked copies, and writes invalidate translated code.
+final class MachineGuestMemory: GuestMemory {
+    unowned let m: Machine
+    init(_ m: Machine) { self.m = m }
+    func read(_ pa: UInt64, count: Int) -> [UInt8]? { m.memory.read(pa, count: count) }
+    @discardableResult func write(_ pa: UInt64, _ bytes: [UInt8]) -> Bool {
+        guard m.memory.write(pa, bytes) else { return false }
+        var p = pa & ~0xFFF
+        while p < pa + UInt64(bytes.count) {
+            let idx = m.memory.ramIndex(p)
+            if idx >= 0 && m.memory.isCode(idx) { m.codeWritten(page: p) }
+            p += 0x1000
+        }
+        return true
+    }
+}

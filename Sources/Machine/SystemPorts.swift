@@ -1,0 +1,53 @@
+import DeviceModel
+
+/// Small board-level I/O ports of the PC that are not a chip of their own.
+///
+/// Port 0x61, system control port B (IBM PC/AT Technical Reference; PIIX3 datasheet 4.7.2
+/// "NMI Status and Control Register"): bit 0 PIT counter 2 GATE, bit 1 speaker data, bit 4
+/// refresh toggle, bit 5 counter 2 OUT. Reads and writes go to the PIT model.
+final class SystemControlPortB: PortDevice {
+    unowned let pit: PIT8254
+    init(pit: PIT8254) { self.pit = pit }
+    func read(offset: UInt16, size: Int) -> UInt32 { UInt32(pit.readPort61()) }
+    func write(offset: UInt16, size: Int, value: UInt32) { pit.writePort61(UInt8(truncatingIfNeeded: value)) }
+}
+
+/// Port 0x92, system control port A (PS/2 "fast A20 and reset"): bit 1 A20 gate (swemu keeps
+/// A20 enabled; a guest clearing it is logged), bit 0 fast reset on a 0 -> 1 transition.
+final class SystemControlPortA: PortDevice {
+    var value: UInt8 = 0x02
+    let reset: () -> Void
+    init(reset: @escaping () -> Void) { self.reset = reset }
+    func read(offset: UInt16, size: Int) -> UInt32 { UInt32(value) }
+    func write(offset: UInt16, size: Int, value v: UInt32) {
+        let b = UInt8(truncatingIfNeeded: v)
+        if b & 2 == 0 { DeviceLog.warnOnce("port 0x92", "guest disabled A20; A20 masking is not emulated (A20 stays on)") }
+        let old = value
+        value = b & ~1
+        if b & 1 != 0 && old & 1 == 0 { reset() }
+    }
+}
+
+/// Port 0xCF9, PIIX3 Reset Control Register (PIIX3 datasheet 2.2.3 "RC - Reset Control"):
+/// bit 2 (RST_CPU) going 0 -> 1 resets the system (bit 1 SRST selects a hard reset; both
+/// reset everything here). Byte accesses only: wider accesses are PCI config mechanism #1's.
+final class ResetControlRegister: PortDevice {
+    var value: UInt8 = 0
+    let reset: () -> Void
+    init(reset: @escaping () -> Void) { self.reset = reset }
+    func read(offset: UInt16, size: Int) -> UInt32 { UInt32(value) }
+    func write(offset: UInt16, size: Int, value v: UInt32) {
+        let b = UInt8(truncatingIfNeeded: v)
+        let old = value
+        value = b & 0x02
+        if b & 4 != 0 && old & 4 == 0 { reset() }
+    }
+}
+
+/// Port 0x80, the POST diagnostic port: writes are the firmware's progress codes (kept for
+/// a trace), reads return the last code, as QEMU's ioport80.
+final class POSTPort: PortDevice {
+    var last: UInt8 = 0
+    func read(offset: UInt16, size: Int) -> UInt32 { UInt32(last) }
+    func write(offset: UInt16, size: Int, value: UInt32) { last = UInt8(truncatingIfNeeded: value) }
+}
