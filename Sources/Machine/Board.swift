@@ -99,8 +99,9 @@ final class Board {
         try ports.attach(SystemControlPortA { [unowned m] in m.requestReset("reset through port 0x92") }, base: 0x92, size: 1, name: "port A")
         try ports.attach(fwcfg, base: 0x510, size: 12, name: "fw_cfg")
         try ports.attach(pm, base: 0x600, size: 0x40, name: "ACPI PM")
-        let rcr = ResetControlRegister { [unowned m] in m.requestReset("reset through port 0xcf9") }
-        try ports.attach(PCIConfigPorts(host: pci, reset: rcr), base: 0xCF8, size: 8, name: "PCI config")
+        // 0xCF8-0xCFF: configuration mechanism #1; a byte at 0xCF9 is PIIX3's reset control.
+        pci.onReset = { [unowned m] in m.requestReset("reset through port 0xcf9") }
+        try ports.attach(pci, base: 0xCF8, size: 8, name: "PCI config")
 
         let comBases: [UInt16] = [0x3F8, 0x2F8, 0x3E8, 0x2E8], comIRQs = [4, 3, 4, 3]
         for (k, backend) in config.serial.prefix(4).enumerated() where backend != .none {
@@ -115,10 +116,13 @@ final class Board {
                 let dev = ISADebugExit(iobase: base, iosize: size) { [unowned m] status in m.requestExit(status) }
                 try ports.attach(dev, base: base, size: size, name: "isa-debug-exit")
             case .pcTestdev:
-                let t = PCTestdev()
-                t.setIRQ = { [unowned self] n, level in self.setISAIRQ(n, level) }
-                try ports.attach(t.scratchPorts, base: 0xE0, size: 12, name: "pc-testdev")
-                try ports.attach(t.irqPorts, base: 0x2000, size: 24, name: "pc-testdev irq")
+                let t = PCTestdev { [unowned self] n, level in
+                    if n < 16 { self.setISAIRQ(n, level) } else { self.ioapic.setIRQ(n, level) }
+                }
+                try ports.attach(t.scratch, base: 0xE0, size: 4, name: "pc-testdev")
+                try ports.attach(t.flushPage, base: 0xE4, size: 4, name: "pc-testdev flush")
+                try ports.attach(t.scratchBytes, base: 0xE8, size: 4, name: "pc-testdev bytes")
+                try ports.attach(t.irqLines, base: 0x2000, size: 24, name: "pc-testdev irq")
                 pcTestdev = t
             case .pciTestdev:
                 let t = PCITestdev()
@@ -198,6 +202,13 @@ final class Board {
 
     func reset() {
         pitTimer.cancel()
+        pci.reset()
+        // What SeaBIOS does before handing over: PCI resources assigned, PCI interrupt links
+        // on IRQ 10/11 and those marked level-triggered in the ELCR (PIIX3 datasheet 2.3.4).
+        pci.assignResources()
+        pic.elcr.write(offset: 1, size: 1, value: 0x0C)
+        pci.setIRQ = { [unowned self] n, level in self.setISAIRQ(n, level) }
+        remapPCI()
     }
 }
 
@@ -210,20 +221,6 @@ final class PITPorts: PortDevice {
         b.pit.write(offset: offset, size: size, value: value)
         b.pit.update()
         b.armPIT()
-    }
-}
-
-/// 0xCF8-0xCFF: PCI configuration mechanism #1, except byte accesses to 0xCF9, which are the
-/// PIIX3 reset control register (PIIX3 datasheet 2.2.3).
-final class PCIConfigPorts: PortDevice {
-    let host: PCIHostBridge
-    let reset: ResetControlRegister
-    init(host: PCIHostBridge, reset: ResetControlRegister) { self.host = host; self.reset = reset }
-    func read(offset: UInt16, size: Int) -> UInt32 {
-        offset == 1 && size == 1 ? reset.read(offset: 0, size: 1) : host.read(offset: offset, size: size)
-    }
-    func write(offset: UInt16, size: Int, value: UInt32) {
-        if offset == 1 && size == 1 { reset.write(offset: 0, size: 1, value: value) } else { host.write(offset: offset, size: size, value: value) }
     }
 }
 

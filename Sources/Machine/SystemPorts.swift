@@ -28,22 +28,6 @@ final class SystemControlPortA: PortDevice {
     }
 }
 
-/// Port 0xCF9, PIIX3 Reset Control Register (PIIX3 datasheet 2.2.3 "RC - Reset Control"):
-/// bit 2 (RST_CPU) going 0 -> 1 resets the system (bit 1 SRST selects a hard reset; both
-/// reset everything here). Byte accesses only: wider accesses are PCI config mechanism #1's.
-final class ResetControlRegister: PortDevice {
-    var value: UInt8 = 0
-    let reset: () -> Void
-    init(reset: @escaping () -> Void) { self.reset = reset }
-    func read(offset: UInt16, size: Int) -> UInt32 { UInt32(value) }
-    func write(offset: UInt16, size: Int, value v: UInt32) {
-        let b = UInt8(truncatingIfNeeded: v)
-        let old = value
-        value = b & 0x02
-        if b & 4 != 0 && old & 4 == 0 { reset() }
-    }
-}
-
 /// Port 0x80, the POST diagnostic port: writes are the firmware's progress codes (kept for
 /// a trace), reads return the last code, as QEMU's ioport80.
 final class POSTPort: PortDevice {
