@@ -24,8 +24,6 @@ final class Board {
     var pcTestdev: PCTestdev? = nil
     var pciTestdev: PCITestdev? = nil
     let guestMemory: MachineGuestMemory
-    /// HPET legacy replacement route: PIT and RTC interrupts are cut off (IA-PC HPET 1.0a, 2.3.9.2.2).
-    var hpetLegacy = false
 
     /// Fixed virtual time at power-on for the RTC unless -rtc base= says otherwise:
     /// 2026-01-01 00:00:00 UTC (deterministic runs need a fixed date).
@@ -70,11 +68,12 @@ final class Board {
         ioapic.sendMessage = { [unowned self] msg in self.apicBus.send(msg) }
 
         // Timers and interrupt sources.
-        pit.irq0.onChange = { [unowned self] level in if !self.hpetLegacy { self.setISAIRQ(0, level) } }
+        // The PIT's and RTC's lines pass through the HPET, which cuts them off in legacy
+        // replacement mode (IA-PC HPET 1.0a, 2.3.9.2.2).
+        pit.irq0.onChange = { [unowned self] level in self.hpet.pitIRQ(level) }
         pitTimer.callback = { [unowned self] in self.pit.update(); self.armPIT() }
-        rtc.irq.onChange = { [unowned self] level in if !self.hpetLegacy { self.setISAIRQ(8, level) } }
+        rtc.irq.onChange = { [unowned self] level in self.hpet.rtcIRQ(level) }
         hpet.setIRQ = { [unowned self] gsi, level in self.hpetIRQ(gsi, level) }
-        hpet.onLegacyChange = { [unowned self] on in self.hpetLegacy = on }
         pm.sci.onChange = { [unowned self] level in self.setISAIRQ(9, level) }
         pm.onSleep = { [unowned machine] typ in
             machine.log("swemu: guest entered ACPI sleep state (SLP_TYP \(typ)): powering off\n")
@@ -99,6 +98,8 @@ final class Board {
         try ports.attach(SystemControlPortA { [unowned m] in m.requestReset("reset through port 0x92") }, base: 0x92, size: 1, name: "port A")
         try ports.attach(fwcfg, base: 0x510, size: 12, name: "fw_cfg")
         try ports.attach(pm, base: 0x600, size: 0x40, name: "ACPI PM")
+        try ports.attach(pm.gpe0, base: ACPIPM.gpe0Base, size: ACPIPM.gpe0Size, name: "ACPI GPE0")
+        try ports.attach(APMControlPort(pm: pm), base: 0xB2, size: 2, name: "APM")
         // 0xCF8-0xCFF: configuration mechanism #1; a byte at 0xCF9 is PIIX3's reset control.
         pci.onReset = { [unowned m] in m.requestReset("reset through port 0xcf9") }
         try ports.attach(pci, base: 0xCF8, size: 8, name: "PCI config")
@@ -163,9 +164,9 @@ final class Board {
         pic.setIRQ(n, level)
         ioapic.setIRQ(n == 0 ? 2 : n, level)
     }
+    /// QEMU's pc numbering from the HPET: 0-15 are ISA IRQs (IRQ0 = I/O APIC pin 2), 16-23
+    /// I/O APIC pins only.
     func hpetIRQ(_ gsi: Int, _ level: Bool) {
-        // Legacy replacement: timer 0 is IRQ0 (I/O APIC pin 2), timer 1 is IRQ8; otherwise
-        // the timer's I/O APIC route (pins below 16 also reach the 8259).
         if gsi < 16 { setISAIRQ(gsi, level) } else { ioapic.setIRQ(gsi, level) }
     }
 

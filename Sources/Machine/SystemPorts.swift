@@ -35,3 +35,17 @@ final class POSTPort: PortDevice {
     func read(offset: UInt16, size: Int) -> UInt32 { UInt32(last) }
     func write(offset: UInt16, size: Int, value: UInt32) { last = UInt8(truncatingIfNeeded: value) }
 }
+
+/// Ports 0xB2/0xB3, the APM control and status ports of the PIIX4 (82371AB datasheet 7.1.1):
+/// the ACPI_ENABLE / ACPI_DISABLE values the FADT names (0xF1 / 0xF0) switch SCI_EN, as the
+/// SMI handler of a PC firmware does; 0xB3 is a scratch byte.
+final class APMControlPort: PortDevice {
+    unowned let pm: ACPIPM
+    var command: UInt8 = 0, status: UInt8 = 0
+    init(pm: ACPIPM) { self.pm = pm }
+    func read(offset: UInt16, size: Int) -> UInt32 { UInt32(offset == 0 ? command : status) }
+    func write(offset: UInt16, size: Int, value: UInt32) {
+        let b = UInt8(truncatingIfNeeded: value)
+        if offset == 0 { command = b; pm.apmCommand(b) } else { status = b }
+    }
+}

@@ -16,6 +16,7 @@ NO_SUCH_APIC    equ 0x0F
 
 main:
     call apic_idt_init
+    call pic_mask_all
     mov eax, 1
     cpuid
     mov [cpuid1_ebx], ebx
@@ -342,11 +343,7 @@ main:
     sub eax, 112
     cmp eax, 144-112
     PASS_IF be, "divide by 1 counts 128x (112..144) faster than divide by 128"
-    cmp dword [div_ratio], 0
-    jne .ratio_ok
-    mov eax, 0
     call timer_rate_dump
-.ratio_ok:
     APIC_WR APIC_TMICT, 0
     APIC_WR APIC_LVT_TIMER, LVT_MASKED
 
@@ -373,7 +370,7 @@ main:
     mov ecx, MSR_TSC_DEADLINE
     wrmsr
     rdmsr
-    CHECK eax, [dl_lo], "IA32_TSC_DEADLINE reads back the armed deadline"
+    CHECK eax, dword [dl_lo], "IA32_TSC_DEADLINE reads back the armed deadline"
     WAIT_GE CNT(0, 0x63), 1, TIMEOUT_TSC
     CHECK eax, 1, "TSC-deadline interrupt delivered"
     mov eax, [snap_tsc + 0x63*8]
@@ -745,16 +742,24 @@ timer_rate:
     pop ebx
     ret
 
-timer_rate_dump:
-    push esi
-    MSG "  (timer rate: last count delta / TSC delta follow)"
+timer_rate_dump:                        ; diagnostic line, not a check
+    pushad
+    mov esi, str_ratio
+    call puts
+    mov eax, [div_ratio]
+    call putdec
+    mov esi, str_ratio2
+    call puts
     mov eax, [last_dc]
-    call puthex
-    call newline
+    call putdec
+    mov esi, str_ratio3
+    call puts
     mov eax, [last_dt]
-    call puthex
+    call putdec
+    mov al, ')'
+    call putc
     call newline
-    pop esi
+    popad
     ret
 
 ; inside 0x92 (0x51 pending in IRR): with IF=1 and before EOI, 0x51 must stay pending
@@ -808,6 +813,11 @@ last_dt:    dd 0
 dl_lo:      dd 0
 dl_hi:      dd 0
 x2apic_on:  db 0
+
+section .rodata
+str_ratio:  db "  timer divide ratio 1:128 measured ", 0
+str_ratio2: db " (divide by 128: ", 0
+str_ratio3: db " counts in TSC ticks: ", 0
 
 section .bss
 alignb 4
