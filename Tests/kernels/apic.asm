@@ -236,14 +236,10 @@ main:
     APIC_WR APIC_TDCR, 0x3
     APIC_RD eax, APIC_TDCR
     CHECK eax, 0x3, "TDCR reads back 0x3 (divide by 16)"
-    APIC_WR APIC_LVT_TIMER, 0x60
-    APIC_RD eax, APIC_LVT_TIMER
-    CHECK eax, 0x60, "LVT timer 0x60: one-shot, unmasked"
-    sti
-    rdtsc
-    mov [t0], eax
-    APIC_WR APIC_TMICT, 50000
-    APIC_RD ebx, APIC_TMCCT
+    APIC_WR APIC_LVT_TIMER, LVT_MASKED | 0x60
+    mov eax, 50000
+    call timer_arm_probe
+    mov ebx, eax
     APIC_RD eax, APIC_TMICT
     CHECK eax, 50000, "TMICT reads back 50000"
     mov eax, ebx
@@ -254,6 +250,14 @@ main:
     APIC_RD ecx, APIC_TMCCT
     cmp ecx, ebx
     PASS_IF b, "TMCCT counts down"
+    APIC_WR APIC_TMICT, 0
+    APIC_WR APIC_LVT_TIMER, 0x60
+    APIC_RD eax, APIC_LVT_TIMER
+    CHECK eax, 0x60, "LVT timer 0x60: one-shot, unmasked"
+    sti
+    rdtsc
+    mov [t0], eax
+    APIC_WR APIC_TMICT, 50000
     WAIT_GE CNT(0, 0x60), 1, TIMEOUT_TSC
     CHECK eax, 1, "one-shot timer interrupt delivered"
     mov eax, [snap_tsc + 0x60*8]
@@ -311,8 +315,8 @@ main:
     APIC_RD eax, APIC_TDCR
     CHECK eax, 0xB, "TDCR reads back 0xB (divide by 1)"
     APIC_WR APIC_LVT_TIMER, LVT_MASKED | 0x62
-    APIC_WR APIC_TMICT, 200000
-    APIC_RD eax, APIC_TMCCT
+    mov eax, 200000
+    call timer_arm_probe
     dec eax
     cmp eax, 200000
     PASS_IF b, "masked timer: TMCCT loaded"
