@@ -27,7 +27,9 @@ for asm in "$SRC"/*.asm; do
     name=$(basename "$asm" .asm)
     obj="$OUT/$name.o"
     elf="$OUT/$name.elf"
-    if [ -f "$elf" ] && [ "$elf" -nt "$asm" ] && [ "$elf" -nt "$SRC/lib.inc" ] && [ "$elf" -nt "$SRC/kernel.ld" ]; then
+    fresh=1
+    for dep in "$asm" "$SRC"/*.inc "$SRC/kernel.ld"; do [ "$elf" -nt "$dep" ] || fresh=0; done
+    if [ -f "$elf" ] && [ $fresh = 1 ]; then
         continue
     fi
     echo "build-kernels: $name"

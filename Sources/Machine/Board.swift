@@ -75,10 +75,17 @@ final class Board {
         rtc.irq.onChange = { [unowned self] level in self.hpet.rtcIRQ(level) }
         hpet.setIRQ = { [unowned self] gsi, level in self.hpetIRQ(gsi, level) }
         pm.sci.onChange = { [unowned self] level in self.setISAIRQ(9, level) }
+        // Sleep types of our DSDT (\_S3 = 1, \_S5 = 0), as QEMU's.
         pm.onSleep = { [unowned machine] typ in
-            machine.log("swemu: guest entered ACPI sleep state (SLP_TYP \(typ)): powering off\n")
-            machine.requestExit(0)
+            switch typ {
+            case ACPIPM.slpTypS3: machine.suspend()
+            case ACPIPM.slpTypS5: machine.requestExit(0)
+            default:
+                machine.log("swemu: guest entered ACPI sleep type \(typ) (S4): powering off\n")
+                machine.requestExit(0)
+            }
         }
+        rtc.onAlarmWakeup = { [unowned machine] in machine.wakeFromSuspend() }
 
         try attachPorts()
         attachMMIO()
@@ -196,9 +203,17 @@ final class Board {
     func installFirmwareTables() {
         var c = ACPIConfig(cpus: m.config.cpus)
         c.ioapicID = UInt8(m.config.cpus)
-        let (rsdp, tables) = ACPITables.build(c, tablesBase: 0xF0100)
+        let (rsdp, tables) = ACPITables.build(c, tablesBase: Board.acpiTablesBase)
         _ = m.memory.write(0xF0000, rsdp)
-        _ = m.memory.write(0xF0100, tables)
+        _ = m.memory.write(Board.acpiTablesBase, tables)
+    }
+
+    static let acpiTablesBase: UInt64 = 0xF0100
+    /// FACS firmware waking vector (ACPI 6.4, 5.2.10): where an S3 resume starts.
+    var wakingVector: UInt32 {
+        let a = ACPITables.facsAddress(tablesBase: Board.acpiTablesBase) + 12
+        guard let b = m.memory.read(a, count: 4) else { return 0 }
+        return UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
     }
 
     func reset() {

@@ -126,6 +126,37 @@ public final class Machine: CPUBus {
         memory.clearCodeBits()
     }
 
+    // MARK: ACPI S3 (suspend to RAM)
+
+    var suspended = false
+    /// SLP_TYP = S3 with SLP_EN: every CPU stops (RAM and devices keep their state) until a
+    /// wake event; the RTC alarm is the one the test suites use.
+    func suspend() {
+        log("swemu: guest entered ACPI S3 (suspend to RAM)\n")
+        suspended = true
+        for v in vcpus { v.cpu.s.pointee.halted = 3; v.cpu.s.pointee.exitRequest = 1 }
+    }
+    /// Resume as a PC firmware does (ACPI 6.4, 16.3.2): processors reset, the bootstrap
+    /// processor jumps to the FACS firmware waking vector in real mode (CS = vector >> 4,
+    /// IP = vector & 0xF), application processors wait for SIPI; WAK_STS is set.
+    func wakeFromSuspend() {
+        guard suspended else { return }
+        suspended = false
+        let fv = board.wakingVector
+        for v in vcpus {
+            v.cpu.initReset(bsp: v.index == 0)
+            v.lapic.reset()
+            v.engine.cache.flushAll()
+        }
+        let bsp = vcpus[0].cpu
+        bsp.segs[Seg.cs] = SegmentCache(selector: UInt16(truncatingIfNeeded: fv >> 4), base: UInt64(fv >> 4) << 4,
+                                        limit: 0xFFFF, attr: 0x9B)
+        bsp.s.pointee.rip = UInt64(fv & 0xF)
+        bsp.updateMode()
+        board.pm.wake()
+        log("swemu: resuming from S3 at 0x\(String(fv, radix: 16))\n")
+    }
+
     // MARK: the run loop
 
     /// Run until the guest exits; returns the process exit status (QEMU's conventions).
