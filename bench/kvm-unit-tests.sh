@@ -182,6 +182,7 @@ cell() {
     local v=$1 st det
     st=${v%%$'\t'*}; det=${v#*$'\t'}
     [ "$det" = "$v" ] && det=""
+    det=${det#qemu-system-x86_64: }
     det=${det/ tests/t}; det=${det/unexpected failures/fail}; det=${det/unexpected failure/fail}
     det=${det/known failures/kfail}; det=${det/expected failures/xfail}; det=${det/skipped/skip}
     [ ${#det} -gt 26 ] && det="${det:0:25}~"
