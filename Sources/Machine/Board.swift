@@ -13,7 +13,7 @@ final class Board {
     unowned let m: Machine
     let pic: PIC8259
     let pit: PIT8254
-    let pitTimer: DeviceTimer
+    var pitTimer: DeviceTimer!
     let rtc: MC146818RTC
     let ioapic: IOAPIC82093
     let hpet: HPET
@@ -39,7 +39,6 @@ final class Board {
         let intr = IRQLine()
         pic = PIC8259(output: intr)
         pit = PIT8254(now: { [unowned clock] in clock.now }, irq0: IRQLine())
-        pitTimer = DeviceTimer(clock: clock) {}
         rtc = MC146818RTC(clock: clock, baseTime: config.rtcBase ?? Board.defaultRTCBase)
         ioapic = IOAPIC82093(id: UInt8(config.cpus))
         hpet = HPET(clock: clock)
@@ -50,6 +49,8 @@ final class Board {
         // Local APICs.
         for v in machine.vcpus {
             let l = LocalAPIC(id: UInt32(v.index), clock: clock, tscHz: config.cpuModel.tscHz, isBSP: v.index == 0)
+            l.x2apicSupported = config.cpuModel.features.contains(.x2apic)
+            l.physAddrBits = config.cpuModel.physBits
             v.lapic = l
             let cpu = v.cpu
             l.signalCPU = { [unowned cpu] in cpu.signalEvent() }
@@ -71,7 +72,7 @@ final class Board {
         // The PIT's and RTC's lines pass through the HPET, which cuts them off in legacy
         // replacement mode (IA-PC HPET 1.0a, 2.3.9.2.2).
         pit.irq0.onChange = { [unowned self] level in self.hpet.pitIRQ(level) }
-        pitTimer.callback = { [unowned self] in self.pit.update(); self.armPIT() }
+        pitTimer = DeviceTimer(clock: clock) { [unowned self] in self.pit.update(); self.armPIT() }
         rtc.irq.onChange = { [unowned self] level in self.hpet.rtcIRQ(level) }
         hpet.setIRQ = { [unowned self] gsi, level in self.hpetIRQ(gsi, level) }
         pm.sci.onChange = { [unowned self] level in self.setISAIRQ(9, level) }
