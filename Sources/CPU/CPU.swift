@@ -20,6 +20,9 @@ public final class CPU {
     /// Differential testing: software interrupts (INT n, INT3, INTO, INT1) are handed to this
     /// hook instead of being delivered through the IDT; it returns the fault to raise.
     public var softwareInterruptHook: ((UInt8, EventKind) -> Fault)? = nil
+    /// IA32_APIC_BASE.EN of this CPU's local APIC (the machine keeps it current): CPUID.1:EDX[9]
+    /// reports the APIC only while it is globally enabled (SDM Vol. 3, 10.4.3).
+    public var apicEnabled = true
     /// MTRR contents (accepted and read back; swemu does not model memory types).
     var mtrr: [UInt32: UInt64] = [:]
 

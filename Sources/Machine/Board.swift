@@ -55,7 +55,12 @@ final class Board {
             let cpu = v.cpu
             l.signalCPU = { [unowned cpu] in cpu.signalEvent() }
             l.sendMessage = { [unowned self] msg in self.apicBus.send(msg) }
-            l.onINIT = { [unowned cpu, unowned v] in cpu.initReset(bsp: v.index == 0); v.engine.stopRequested = v.engine.stopRequested }
+            // INIT is taken at once (no VMX wait-for-SIPI blocking yet): the CPU and its APIC
+            // go to their INIT state (SDM Vol. 3, 10.4.7.3).
+            l.onINIT = { [unowned cpu, unowned v, unowned l] in
+                cpu.initReset(bsp: v.index == 0); l.initReset(); cpu.apicEnabled = l.baseMSR & 0x800 != 0
+                cpu.s.pointee.exitRequest = 1
+            }
             l.onSIPI = { [unowned cpu] vec in cpu.startup(vector: vec) }
             l.onNMI = { [unowned cpu] in cpu.raiseNMI() }
             l.onEOI = { [unowned self] vec in self.ioapic.eoi(vector: vec) }
@@ -99,8 +104,10 @@ final class Board {
         try ports.attach(pic.master, base: 0x20, size: 2, name: "8259 master")
         try ports.attach(pic.slave, base: 0xA0, size: 2, name: "8259 slave")
         try ports.attach(pic.elcr, base: 0x4D0, size: 2, name: "ELCR")
-        try ports.attach(PITPorts(self), base: 0x40, size: 4, name: "8254 PIT")
-        try ports.attach(SystemControlPortB(pit: pit), base: 0x61, size: 1, name: "port B")
+        if config.pit {
+            try ports.attach(PITPorts(self), base: 0x40, size: 4, name: "8254 PIT")
+            try ports.attach(SystemControlPortB(pit: pit), base: 0x61, size: 1, name: "port B")
+        }
         try ports.attach(rtc, base: 0x70, size: 2, name: "MC146818 RTC")
         try ports.attach(POSTPort(), base: 0x80, size: 1, name: "POST")
         try ports.attach(SystemControlPortA { [unowned m] in m.requestReset("reset through port 0x92") }, base: 0x92, size: 1, name: "port A")

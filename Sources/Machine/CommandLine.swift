@@ -38,7 +38,7 @@ public enum QEMUCommandLine {
         -m SIZE                  guest RAM (default 128M; M and G suffixes)
         -smp N[,cpus=N,maxcpus=N] number of CPUs
         -cpu MODEL[,+feat,-feat,feat=on|off]   qemu64, max, Skylake-Client
-        -machine pc[,accel=tcg]  -accel tcg
+        -machine pc[,accel=tcg][,pit=on|off]  -accel tcg
         -serial stdio|mon:stdio|file:PATH|pty|null|none
         -display none            -nographic (serial on stdio, Ctrl-A X quits)
         -nodefaults              -name NAME
@@ -124,8 +124,9 @@ public enum QEMUCommandLine {
             case "-cpu":
                 let v = try value(a)
                 let parts = v.split(separator: ",").map(String.init)
+                if parts[0] == "host" { throw Error("CPU model 'host' requires KVM or HVF") }
                 guard var m = CPUModel.named(parts[0]) else {
-                    throw Error("-cpu \(parts[0]): unknown CPU model (known: qemu64, max, Skylake-Client)")
+                    throw Error("-cpu \(parts[0]): unknown CPU model (known: qemu64, max, Skylake-Client, Skylake-Server, IvyBridge, Haswell, Opteron_G1)")
                 }
                 for p in parts.dropFirst() {
                     var name = p, on = true
@@ -134,9 +135,24 @@ public enum QEMUCommandLine {
                     else if let eq = p.firstIndex(of: "=") {
                         name = String(p[..<eq])
                         let val = p[p.index(after: eq)...]
+                        // Properties with values other than on/off (QEMU's x86 CPU properties).
+                        switch name {
+                        case "vendor":
+                            guard val == "GenuineIntel" || val == "AuthenticAMD" else { throw Error("-cpu \(v): unsupported vendor '\(val)'") }
+                            m.vendor = String(val); continue
+                        case "phys-bits":
+                            guard let n = Int(val), (32...52).contains(n) else { throw Error("-cpu \(v): phys-bits must be 32 to 52") }
+                            m.physBits = n; continue
+                        case "migratable", "host-phys-bits", "check", "enforce":
+                            guard ["on", "off", "true", "false", "yes", "no"].contains(val) else { throw Error("-cpu: invalid value '\(val)' for '\(name)'") }
+                            continue
+                        default: break
+                        }
                         guard ["on", "off", "true", "false", "yes", "no"].contains(val) else { throw Error("-cpu: invalid value '\(val)' for feature '\(name)'") }
                         on = ["on", "true", "yes"].contains(val)
                     }
+                    // host-phys-bits: the host's physical address width; swemu's is the model's.
+                    if name == "host-phys-bits" || name == "migratable" { continue }
                     guard let f = CPUModel.featureNames.first(where: { $0.0 == name }) else {
                         throw Error("-cpu \(v): unknown or unsupported CPU feature '\(name)'")
                     }
@@ -154,6 +170,9 @@ public enum QEMUCommandLine {
                     switch k {
                     case "accel": try checkAccel(val)
                     case "type": break
+                    case "pit":
+                        guard let on = onOff(val) else { throw Error("-machine \(v): invalid value '\(val)' for 'pit'") }
+                        c.pit = on
                     default: throw Error("-machine \(v): unsupported property '\(k)'")
                     }
                 }
@@ -257,6 +276,10 @@ public enum QEMUCommandLine {
         if nographic && !serialGiven { c.serial = [.muxStdio] }
         if let n = icountShift { c.cpuModel.tscHz = 1_000_000_000 >> UInt64(n) }
         return .run(c)
+    }
+
+    static func onOff(_ v: String) -> Bool? {
+        switch v { case "on", "true", "yes": return true; case "off", "false", "no": return false; default: return nil }
     }
 
     /// "YYYY-MM-DD[THH:MM:SS]" as Unix seconds (UTC).

@@ -24,5 +24,7 @@ public struct MachineConfig {
     public var hostTime = false
     /// RTC time at power-on in Unix seconds (-rtc base=); nil = swemu's fixed default date.
     public var rtcBase: Int64? = nil
+    /// -machine pit=off: no 8254 at ports 0x40-0x43 (and no port 0x61 PIT bits).
+    public var pit = true
     public init() {}
 }

@@ -10,6 +10,10 @@ public struct CPUModel {
     public var pages1G = true
     public var brand = "swemu virtual CPU (Intel Skylake-class)"
     public var tscHz: UInt64 = 2_000_000_000
+    /// CPUID vendor string: "GenuineIntel", or "AuthenticAMD" (-cpu ...,vendor=AuthenticAMD),
+    /// which also selects AMD's rule that SYSCALL works in compatibility mode.
+    public var vendor = "GenuineIntel"
+    public var isAMD: Bool { vendor == "AuthenticAMD" }
     /// Logical processors in the package (the machine sets -smp N): one core per CPU,
     /// one thread per core, as QEMU's default topology for -smp N.
     public var packageCPUs = 1
@@ -17,7 +21,7 @@ public struct CPUModel {
     public static let allInteger: Feature = [.cx8, .cmov, .cx16, .movbe, .popcnt, .lzcnt, .bmi1, .bmi2, .adx,
                                              .rdrand, .rdseed, .rdtscp, .rdpid, .smap, .invpcid, .clflushopt,
                                              .sysenter, .syscall, .lm, .fsgsbase, .clflush, .lahf64,
-                                             .apic, .x2apic, .tscDeadline]
+                                             .apic, .x2apic, .tscDeadline, .pcid, .umip]
     public static let `default` = CPUModel(name: "max", features: allInteger)
     /// Everything the decoder knows, for the differential tester (CRC32 is enumerated by SSE4.2).
     public static let difftest = CPUModel(name: "difftest", features: allInteger.union([.sse42, .sse2]))
@@ -28,11 +32,28 @@ public struct CPUModel {
         ("rdrand", .rdrand), ("rdseed", .rdseed), ("rdtscp", .rdtscp), ("rdpid", .rdpid), ("smap", .smap),
         ("invpcid", .invpcid), ("clflushopt", .clflushopt), ("sep", .sysenter), ("syscall", .syscall),
         ("lm", .lm), ("fsgsbase", .fsgsbase), ("clflush", .clflush), ("lahf_lm", .lahf64),
+        ("pcid", .pcid), ("umip", .umip),
         ("apic", .apic), ("x2apic", .x2apic), ("tsc-deadline", .tscDeadline), ("tsc_deadline_timer", .tscDeadline),
     ]
     public static func named(_ n: String) -> CPUModel? {
         switch n {
-        case "max", "host": return .default
+        case "max": return .default
+        case "IvyBridge", "SandyBridge", "Haswell", "Broadwell":
+            // Older Intel client parts: no SMAP, ADX, RDSEED, CLFLUSHOPT, RDPID (subset only:
+            // swemu's integer core is the same).
+            var m = CPUModel.default; m.name = n; m.model = 0x3A; m.stepping = 9
+            m.features.subtract([.smap, .adx, .rdseed, .clflushopt, .rdpid, .umip])
+            if n != "IvyBridge" && n != "SandyBridge" { m.model = 0x3C }
+            return m
+        case "Skylake-Server", "Cascadelake-Server", "Icelake-Server":
+            var m = CPUModel.default; m.name = n; m.model = 0x55; m.stepping = 4
+            if n == "Skylake-Server" { m.features.remove(.rdpid) }
+            return m
+        case "Opteron_G1":
+            var m = CPUModel(name: "Opteron_G1", features: [.cx8, .cmov, .sysenter, .syscall, .lm, .clflush, .apic])
+            m.family = 15; m.model = 6; m.stepping = 1; m.pages1G = false; m.vendor = "AuthenticAMD"
+            m.brand = "AMD Opteron 240 (Gen 1 Class Opteron)"
+            return m
         case "qemu64":
             var m = CPUModel(name: "qemu64", features: [.cx8, .cmov, .cx16, .popcnt, .sysenter, .syscall, .lm, .clflush, .lahf64, .apic])
             m.family = 15; m.model = 107; m.stepping = 1; m.pages1G = false
@@ -54,7 +75,10 @@ extension CPU {
         switch leaf {
         case 0:
             // "GenuineIntel": EBX "Genu", EDX "ineI", ECX "ntel".
-            return (0x16, 0x756E_6547, 0x6C65_746E, 0x4965_6E69)
+            // EBX, EDX, ECX spell the vendor ("Genu" "ineI" "ntel").
+            let b = Array(model.vendor.utf8)
+            func w(_ k: Int) -> UInt32 { UInt32(b[k]) | UInt32(b[k + 1]) << 8 | UInt32(b[k + 2]) << 16 | UInt32(b[k + 3]) << 24 }
+            return (0x16, w(0), w(8), w(4))
         case 1:
             let sig = UInt32(model.stepping) | UInt32(model.model & 0xF) << 4 | UInt32(min(model.family, 15)) << 8
                 | UInt32(model.model >> 4) << 16 | UInt32(max(model.family - 15, 0)) << 20
@@ -62,17 +86,17 @@ extension CPU {
             let n = UInt32(min(max(model.packageCPUs, 1), 255))
             let ebx = UInt32(apicID & 0xFF) << 24 | n << 16 | 8 << 8
             // PCID (bit 17) is always implemented (the TLB flushes instead of tagging).
-            var ecx: UInt32 = 1 << 17 | bit(.cx16, 13) | bit(.movbe, 22) | bit(.popcnt, 23) | bit(.rdrand, 30)
+            var ecx: UInt32 = bit(.pcid, 17) | bit(.cx16, 13) | bit(.movbe, 22) | bit(.popcnt, 23) | bit(.rdrand, 30)
             if f.contains(.sse42) { ecx |= 1 << 20 }
             ecx |= bit(.x2apic, 21) | bit(.tscDeadline, 24)
             var edx: UInt32 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 13 | 1 << 16 | 1 << 17
-            edx |= bit(.cx8, 8) | bit(.apic, 9) | bit(.sysenter, 11) | bit(.cmov, 15) | bit(.clflush, 19)
+            edx |= bit(.cx8, 8) | (apicEnabled ? bit(.apic, 9) : 0) | bit(.sysenter, 11) | bit(.cmov, 15) | bit(.clflush, 19)
             if n > 1 { edx |= 1 << 28 }            // HTT: more than one logical processor
             return (sig, ebx, ecx, edx)
         case 7 where sub == 0:
             let ebx = bit(.fsgsbase, 0) | bit(.bmi1, 3) | 1 << 7 | bit(.bmi2, 8) | 1 << 9 | bit(.invpcid, 10)
                 | bit(.rdseed, 18) | bit(.adx, 19) | bit(.smap, 20) | bit(.clflushopt, 23)
-            return (0, ebx, bit(.rdpid, 22), 0)
+            return (0, ebx, bit(.umip, 2) | bit(.rdpid, 22), 0)
         case 4:
             // Deterministic cache parameters: L1d, L1i, L2, L3 (32K, 32K, 256K, 8M), one core
             // per CPU; EAX[31:26] = cores per package - 1, EAX[25:14] = threads sharing - 1.

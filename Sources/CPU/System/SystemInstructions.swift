@@ -36,8 +36,11 @@ extension CPU {
         updateMode()
     }
     public func writeCR4(_ v: UInt64) throws(Fault) {
-        var allowed: UInt64 = CR4.vme | CR4.pvi | CR4.tsd | CR4.de | CR4.pse | CR4.pae | CR4.mce | CR4.pge | CR4.pce | CR4.umip
-        allowed |= CR4.smep | CR4.pcide
+        var allowed: UInt64 = CR4.vme | CR4.pvi | CR4.tsd | CR4.de | CR4.pse | CR4.pae | CR4.mce | CR4.pge | CR4.pce
+        allowed |= CR4.smep
+        // Bits of features the model does not report are reserved (#GP), SDM Vol. 3, 2.5.
+        if model.features.contains(.umip) { allowed |= CR4.umip }
+        if model.features.contains(.pcid) { allowed |= CR4.pcide }
         if model.features.contains(.smap) { allowed |= CR4.smap }
         if model.features.contains(.fsgsbase) { allowed |= CR4.fsgsbase }
         if v & ~allowed != 0 { throw Fault.gp(0) }
@@ -309,8 +312,10 @@ extension CPU {
     // MARK: fast system calls (SDM Vol. 2 SYSCALL, SYSRET, SYSENTER, SYSEXIT)
 
     func syscall() throws(Fault) {
-        // Intel: SYSCALL only in 64-bit mode (AMD also allows compatibility mode).
-        if s.pointee.efer & EFER.sce == 0 || !in64 { throw Fault.ud }
+        // Intel: SYSCALL only in 64-bit mode. AMD also allows it in compatibility mode, where
+        // it enters at CSTAR (AMD APM Vol. 3, SYSCALL); legacy-mode SYSCALL is not modelled.
+        let compat = model.isAMD && longMode && !in64
+        if s.pointee.efer & EFER.sce == 0 || !(in64 || compat) { throw Fault.ud }
         gpr[1] = s.pointee.nextRip
         gpr[11] = rflags & ~FL.rf
         let sel = UInt16((s.pointee.star >> 32) & 0xFFFC)
@@ -319,7 +324,7 @@ extension CPU {
         rflags = rflags & ~(s.pointee.fmask | FL.rf)
         setCPL(0)
         updateMode()
-        s.pointee.nextRip = s.pointee.lstar
+        s.pointee.nextRip = compat ? s.pointee.cstar : s.pointee.lstar
         flushOnPrivilegeChange()
     }
     func sysret(_ i: I) throws(Fault) {

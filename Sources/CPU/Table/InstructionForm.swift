@@ -51,6 +51,7 @@ public struct Feature: OptionSet, Hashable {
     // Local APIC features (CPUID.1:EDX[9], ECX[21], ECX[24]); bits from 40 up are platform features.
     public static let apic = Feature(rawValue: 1 << 40), x2apic = Feature(rawValue: 1 << 41)
     public static let tscDeadline = Feature(rawValue: 1 << 42)
+    public static let pcid = Feature(rawValue: 1 << 43), umip = Feature(rawValue: 1 << 44)
 }
 
 /// Flag bits in table order o s z a p c (bit 0 = c).
