@@ -208,6 +208,8 @@ extension CPU {
         case .sysexit: try sysexit(i)
         case .rdrand, .rdseed: rdrand(i)
         case .stac: try stacClac(true)
+        case .rdpkru: try rdpkru()
+        case .wrpkru: try wrpkru()
         case .clac: try stacClac(false)
         case .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase: try fsgsbase(i)
         default:

@@ -65,6 +65,7 @@ public enum CR4 {
     public static let osfxsr: UInt64 = 0x200, osxmmexcpt: UInt64 = 0x400, umip: UInt64 = 0x800
     public static let fsgsbase: UInt64 = 1 << 16, pcide: UInt64 = 1 << 17, osxsave: UInt64 = 1 << 18
     public static let smep: UInt64 = 1 << 20, smap: UInt64 = 1 << 21
+    public static let pke: UInt64 = 1 << 22, pks: UInt64 = 1 << 24
 }
 public enum EFER {
     public static let sce: UInt64 = 1, lme: UInt64 = 1 << 8, lma: UInt64 = 1 << 10, nxe: UInt64 = 1 << 11
@@ -100,6 +101,9 @@ public struct CPUState {
     // MSRs (SDM Vol. 4). Only the architectural ones swemu implements.
     public var star: UInt64 = 0, lstar: UInt64 = 0, cstar: UInt64 = 0, fmask: UInt64 = 0
     public var kernelGSBase: UInt64 = 0
+    /// Protection-key rights for user pages (PKRU) and supervisor pages (IA32_PKRS):
+    /// two bits per key, AD (access disable) and WD (write disable), SDM Vol. 3, 4.6.2.
+    public var pkru: UInt32 = 0, pkrs: UInt32 = 0
     public var sysenterCS: UInt64 = 0, sysenterESP: UInt64 = 0, sysenterEIP: UInt64 = 0
     public var tscAux: UInt64 = 0, pat: UInt64 = 0x0007040600070406, apicBase: UInt64 = 0xFEE00900
     public var tscOffset: UInt64 = 0, miscEnable: UInt64 = 1

@@ -36,7 +36,7 @@ struct WalkPath {
 }
 
 public enum PFErr {
-    public static let p: UInt32 = 1, w: UInt32 = 2, u: UInt32 = 4, rsvd: UInt32 = 8, id: UInt32 = 16
+    public static let p: UInt32 = 1, w: UInt32 = 2, u: UInt32 = 4, rsvd: UInt32 = 8, id: UInt32 = 16, pk: UInt32 = 32
 }
 
 extension CPU {
@@ -137,6 +137,9 @@ extension CPU {
                     if e & low != 0 { throw fault(err | PFErr.p | PFErr.rsvd) }
                 }
                 try check(rw, us, nx, kind, user, implicit, err, la)
+                if longMode && kind != .fetch && cr4 & (CR4.pke | CR4.pks) != 0 {
+                    try checkProtectionKey(e, us: us, write: write, err: err, la: la)
+                }
                 // Accessed on every level used, dirty on the last, once the access is allowed.
                 for k in 0..<path.count {
                     let (a, v) = path[k]
@@ -149,6 +152,25 @@ extension CPU {
             }
             table = e & physMask & ~0xFFF
             level -= 1
+        }
+    }
+
+    /// Protection keys (SDM Vol. 3, 4.6.2), 4-level paging only, data accesses only: the leaf's
+    /// key (bits 62:59) selects two bits of PKRU (user-mode pages, CR4.PKE) or IA32_PKRS
+    /// (supervisor-mode pages, CR4.PKS). AD forbids every data access, WD forbids writes by
+    /// user accesses and, with CR0.WP = 1, by supervisor accesses. The TLB only caches
+    /// rights the walk allowed, so a rights change flushes it.
+    func checkProtectionKey(_ leaf: UInt64, us: Bool, write: Bool, err: UInt32, la: UInt64) throws(Fault) {
+        let cr4 = s.pointee.cr4
+        let rights: UInt32
+        if us { guard cr4 & CR4.pke != 0 else { return }; rights = s.pointee.pkru }
+        else { guard cr4 & CR4.pks != 0 else { return }; rights = s.pointee.pkrs }
+        let key = UInt32((leaf >> 59) & 0xF)
+        let ad = (rights >> (2 * key)) & 1 != 0, wd = (rights >> (2 * key + 1)) & 1 != 0
+        let userAccess = err & PFErr.u != 0
+        if ad || (write && wd && (userAccess || s.pointee.cr0 & CR0.wp != 0)) {
+            s.pointee.cr2 = la
+            throw .pf(err | PFErr.p | PFErr.pk)
         }
     }
 

@@ -21,7 +21,7 @@ public struct CPUModel {
     public static let allInteger: Feature = [.cx8, .cmov, .cx16, .movbe, .popcnt, .lzcnt, .bmi1, .bmi2, .adx,
                                              .rdrand, .rdseed, .rdtscp, .rdpid, .smap, .invpcid, .clflushopt,
                                              .sysenter, .syscall, .lm, .fsgsbase, .clflush, .lahf64,
-                                             .apic, .x2apic, .tscDeadline, .pcid, .umip]
+                                             .apic, .x2apic, .tscDeadline, .pcid, .umip, .pku, .pks]
     public static let `default` = CPUModel(name: "max", features: allInteger)
     /// Everything the decoder knows, for the differential tester (CRC32 is enumerated by SSE4.2).
     public static let difftest = CPUModel(name: "difftest", features: allInteger.union([.sse42, .sse2]))
@@ -32,7 +32,7 @@ public struct CPUModel {
         ("rdrand", .rdrand), ("rdseed", .rdseed), ("rdtscp", .rdtscp), ("rdpid", .rdpid), ("smap", .smap),
         ("invpcid", .invpcid), ("clflushopt", .clflushopt), ("sep", .sysenter), ("syscall", .syscall),
         ("lm", .lm), ("fsgsbase", .fsgsbase), ("clflush", .clflush), ("lahf_lm", .lahf64),
-        ("pcid", .pcid), ("umip", .umip),
+        ("pcid", .pcid), ("umip", .umip), ("pku", .pku), ("pks", .pks),
         ("apic", .apic), ("x2apic", .x2apic), ("tsc-deadline", .tscDeadline), ("tsc_deadline_timer", .tscDeadline),
     ]
     public static func named(_ n: String) -> CPUModel? {
@@ -96,7 +96,9 @@ extension CPU {
         case 7 where sub == 0:
             let ebx = bit(.fsgsbase, 0) | bit(.bmi1, 3) | 1 << 7 | bit(.bmi2, 8) | 1 << 9 | bit(.invpcid, 10)
                 | bit(.rdseed, 18) | bit(.adx, 19) | bit(.smap, 20) | bit(.clflushopt, 23)
-            return (0, ebx, bit(.umip, 2) | bit(.rdpid, 22), 0)
+            // ECX: UMIP, PKU, OSPKE (= CR4.PKE), RDPID, PKS.
+            let ospke: UInt32 = s.pointee.cr4 & CR4.pke != 0 ? 1 << 4 : 0
+            return (0, ebx, bit(.umip, 2) | bit(.pku, 3) | ospke | bit(.rdpid, 22) | bit(.pks, 31), 0)
         case 4:
             // Deterministic cache parameters: L1d, L1i, L2, L3 (32K, 32K, 256K, 8M), one core
             // per CPU; EAX[31:26] = cores per package - 1, EAX[25:14] = threads sharing - 1.

@@ -41,6 +41,8 @@ extension CPU {
         // Bits of features the model does not report are reserved (#GP), SDM Vol. 3, 2.5.
         if model.features.contains(.umip) { allowed |= CR4.umip }
         if model.features.contains(.pcid) { allowed |= CR4.pcide }
+        if model.features.contains(.pku) { allowed |= CR4.pke }
+        if model.features.contains(.pks) { allowed |= CR4.pks }
         if model.features.contains(.smap) { allowed |= CR4.smap }
         if model.features.contains(.fsgsbase) { allowed |= CR4.fsgsbase }
         if v & ~allowed != 0 { throw Fault.gp(0) }
@@ -48,7 +50,7 @@ extension CPU {
         if v & CR4.pcide != 0 && s.pointee.cr4 & CR4.pcide == 0 && (!longMode || s.pointee.cr3 & 0xFFF != 0) { throw Fault.gp(0) }
         let old = s.pointee.cr4
         s.pointee.cr4 = v
-        if (old ^ v) & (CR4.pge | CR4.pae | CR4.pse | CR4.pcide | CR4.smep | CR4.smap) != 0 { flushTLB(global: true) }
+        if (old ^ v) & (CR4.pge | CR4.pae | CR4.pse | CR4.pcide | CR4.smep | CR4.smap | CR4.pke | CR4.pks) != 0 { flushTLB(global: true) }
     }
     public func writeCR3(_ v: UInt64) throws(Fault) {
         var v = v
@@ -251,6 +253,7 @@ extension CPU {
         case MSR.gsBase: return segs[Seg.gs].base
         case MSR.kernelGSBase: return p.pointee.kernelGSBase
         case MSR.tscAux where model.features.contains(.rdtscp) || model.features.contains(.rdpid): return p.pointee.tscAux
+        case 0x6E1 where model.features.contains(.pks): return UInt64(p.pointee.pkrs)   // IA32_PKRS
         default:
             warnOnce("RDMSR of unimplemented MSR 0x\(String(idx, radix: 16)) raises #GP")
             throw Fault.gp(0)
@@ -294,6 +297,10 @@ extension CPU {
         case MSR.kernelGSBase: try canon(); p.pointee.kernelGSBase = v
         case MSR.tscAux where model.features.contains(.rdtscp) || model.features.contains(.rdpid):
             if v >> 32 != 0 { throw Fault.gp(0) }; p.pointee.tscAux = v
+        case 0x6E1 where model.features.contains(.pks):
+            if v >> 32 != 0 { throw Fault.gp(0) }
+            p.pointee.pkrs = UInt32(v)
+            flushTLB(global: true)
         default:
             warnOnce("WRMSR of unimplemented MSR 0x\(String(idx, radix: 16)) raises #GP")
             throw Fault.gp(0)
@@ -433,6 +440,20 @@ extension CPU {
         }
         if s.pointee.flags & FL.if == 0 { s.pointee.shadow = 1 }
         s.pointee.flags |= FL.if
+    }
+    /// RDPKRU / WRPKRU (SDM Vol. 2): #UD unless CR4.PKE; ECX (and EDX for WRPKRU) must be 0.
+    /// New rights apply to the next access, so cached translations are dropped.
+    func rdpkru() throws(Fault) {
+        if s.pointee.cr4 & CR4.pke == 0 { throw Fault.ud }
+        if gpr[1] & 0xFFFF_FFFF != 0 { throw Fault.gp(0) }
+        setReg(0, 4, UInt64(s.pointee.pkru)); setReg(2, 4, 0)
+    }
+    func wrpkru() throws(Fault) {
+        if s.pointee.cr4 & CR4.pke == 0 { throw Fault.ud }
+        if gpr[1] & 0xFFFF_FFFF != 0 || gpr[2] & 0xFFFF_FFFF != 0 { throw Fault.gp(0) }
+        s.pointee.pkru = UInt32(truncatingIfNeeded: gpr[0])
+        flushTLB(global: true)
+        s.pointee.exitRequest = 1
     }
     func stacClac(_ set: Bool) throws(Fault) {
         if cpl != 0 || v86 { throw Fault.ud }

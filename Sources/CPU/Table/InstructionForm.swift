@@ -52,6 +52,7 @@ public struct Feature: OptionSet, Hashable {
     public static let apic = Feature(rawValue: 1 << 40), x2apic = Feature(rawValue: 1 << 41)
     public static let tscDeadline = Feature(rawValue: 1 << 42)
     public static let pcid = Feature(rawValue: 1 << 43), umip = Feature(rawValue: 1 << 44)
+    public static let pku = Feature(rawValue: 1 << 45), pks = Feature(rawValue: 1 << 46)
 }
 
 /// Flag bits in table order o s z a p c (bit 0 = c).

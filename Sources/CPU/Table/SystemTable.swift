@@ -21,6 +21,8 @@ func systemRows() -> [InsnForm] {
         row("SWAPGS", "", "0F 01 F8", .swapgs, attrs: "o64 nodiff"),
         row("CLAC", "", "NP 0F 01 CA", .clac, feature: .smap, attrs: "end nodiff"),
         row("STAC", "", "NP 0F 01 CB", .stac, feature: .smap, attrs: "end nodiff"),
+        row("RDPKRU", "", "NP 0F 01 EE", .rdpkru, feature: .pku, attrs: "nodiff"),
+        row("WRPKRU", "", "NP 0F 01 EF", .wrpkru, feature: .pku, attrs: "end nodiff"),
         row("SLDT", "Ew", "0F 00 /0", .sldt, attrs: "nodiff"),
         row("STR", "Ew", "0F 00 /1", .str, attrs: "nodiff"),
         row("LLDT", "Ew", "0F 00 /2", .lldt, attrs: "end nodiff"),
