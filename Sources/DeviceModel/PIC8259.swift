@@ -61,7 +61,10 @@ public final class PIC8259 {
         }
 
         /// An input level change. The request latch is set by a rising edge (edge mode) or by the
-        /// high level (level mode), and in both modes falls when the input falls before INTA.
+        /// high level (level mode). In level mode it falls with the input. In edge mode the
+        /// datasheet wants the input held until the first INTA; emulated sources pulse their
+        /// line (HPET edge timers, QEMU-style IRQ pulses), so, as QEMU's i8259, a latched edge
+        /// stays requested until acknowledged.
         mutating func setLine(_ i: Int, _ level: Bool) {
             let m = UInt8(1 << i)
             if level {
@@ -69,7 +72,7 @@ public final class PIC8259 {
                 lines |= m
             } else {
                 lines &= ~m
-                irr &= ~m
+                if levelMask & m != 0 { irr &= ~m }
             }
         }
 

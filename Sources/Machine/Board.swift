@@ -197,6 +197,16 @@ final class Board {
         fwcfg.setU16(0x0F, UInt16(m.config.maxCPUs))        // FW_CFG_MAX_CPUS
         fwcfg.setU64(0x03, m.config.ramSize)                // FW_CFG_RAM_SIZE
         fwcfg.setU16(0x0E, 0)                               // FW_CFG_BOOT_MENU
+        // "etc/e820": QEMU's RAM map for firmware, packed {u64 address, u64 length, u32 type}.
+        var e820: [UInt8] = []
+        func entry(_ a: UInt64, _ l: UInt64) {
+            for k in 0..<8 { e820.append(UInt8(truncatingIfNeeded: a >> (8 * UInt64(k)))) }
+            for k in 0..<8 { e820.append(UInt8(truncatingIfNeeded: l >> (8 * UInt64(k)))) }
+            e820 += [1, 0, 0, 0]
+        }
+        entry(0, m.memory.lowSize)
+        if m.memory.highSize > 0 { entry(0x1_0000_0000, m.memory.highSize) }
+        fwcfg.addFile("etc/e820", e820)
     }
 
     /// CMOS bytes a PC BIOS leaves: memory sizes (as QEMU's pc_cmos_init).
@@ -204,6 +214,7 @@ final class Board {
         for (i, v) in MC146818RTC.pcMemoryBytes(ramBelow4G: m.memory.lowSize, ramAbove4G: m.memory.highSize) {
             rtc.setNVRAM(i, v)
         }
+        rtc.setNVRAM(0x5F, UInt8(m.config.cpus - 1))        // CPU count - 1, as QEMU's pc_cmos_init
     }
 
     /// ACPI tables in the reserved BIOS area 0xF0000-0xFFFFF (RSDP at 0xF0000 on a 16-byte
@@ -217,6 +228,46 @@ final class Board {
     }
 
     static let acpiTablesBase: UInt64 = 0xF0100
+    static let biosStubs: UInt64 = 0xFFE00
+
+    /// The state a PC BIOS (SeaBIOS, which QEMU runs before a -kernel) leaves behind, which
+    /// test kernels rely on without knowing it: the 8259s initialised with vectors 0x08 and
+    /// 0x70 and its masks, the PIT's counter 0 ticking at 18.2 Hz (mode 2, count 65536),
+    /// the RTC in 24-hour BCD, a real-mode IVT whose entries reach an IRET (hardware IRQ
+    /// vectors send the EOI first), and the BIOS data area's COM1 base, base memory size
+    /// and EBDA segment.
+    func installBIOSState() {
+        // 8259 pair: ICW1 edge + ICW4, ICW2 base, ICW3 cascade on IR2, ICW4 8086 mode.
+        for (port, v) in [(0x20, 0x11), (0x21, 0x08), (0x21, 0x04), (0x21, 0x01),
+                          (0xA0, 0x11), (0xA1, 0x70), (0xA1, 0x02), (0xA1, 0x01),
+                          (0x21, 0xB8), (0xA1, 0x8E)] as [(UInt16, UInt32)] {
+            m.ports.write(port, size: 1, value: v)
+        }
+        if m.config.pit {
+            m.ports.write(0x43, size: 1, value: 0x34)      // counter 0, LSB/MSB, mode 2
+            m.ports.write(0x40, size: 1, value: 0)
+            m.ports.write(0x40, size: 1, value: 0)
+        }
+        // Handlers: IRET; master IRQs: EOI to 0x20; slave IRQs: EOI to 0xA0 and 0x20.
+        let iret: [UInt8] = [0xCF]
+        let eoiMaster: [UInt8] = [0x50, 0xB0, 0x20, 0xE6, 0x20, 0x58, 0xCF]              // push ax; mov al,20h; out 20h,al; pop ax; iret
+        let eoiSlave: [UInt8] = [0x50, 0xB0, 0x20, 0xE6, 0xA0, 0xE6, 0x20, 0x58, 0xCF]   // ... out 0A0h,al; out 20h,al ...
+        let base = Board.biosStubs
+        _ = m.memory.write(base, iret)
+        _ = m.memory.write(base + 0x10, eoiMaster)
+        _ = m.memory.write(base + 0x20, eoiSlave)
+        var ivt = [UInt8](repeating: 0, count: 1024)
+        for v in 0..<256 {
+            let off = UInt16(base & 0xFFFF) + (v >= 8 && v < 16 ? 0x10 : v >= 0x70 && v < 0x78 ? 0x20 : 0)
+            ivt[4 * v] = UInt8(off & 0xFF); ivt[4 * v + 1] = UInt8(off >> 8)
+            ivt[4 * v + 2] = 0x00; ivt[4 * v + 3] = 0xF0           // segment F000
+        }
+        _ = m.memory.write(0, ivt)
+        // BIOS data area (IBM PC/AT Technical Reference): COM1 base, EBDA segment, base KiB.
+        _ = m.memory.write(0x400, [0xF8, 0x03])
+        _ = m.memory.write(0x40E, [0xC0, 0x9F])
+        _ = m.memory.write(0x413, [0x7F, 0x02])
+    }
     /// FACS firmware waking vector (ACPI 6.4, 5.2.10): where an S3 resume starts.
     var wakingVector: UInt32 {
         let a = ACPITables.facsAddress(tablesBase: Board.acpiTablesBase) + 12

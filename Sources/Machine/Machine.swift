@@ -49,6 +49,8 @@ public final class Machine: CPUBus {
     /// spinning on another one's progress wastes little, long enough to amortise the switch.
     static let smpSlice: UInt64 = 8192
     static let uniSlice: UInt64 = 1_000_000
+    let portIOCycles: UInt64
+    var sliceDeadline: UInt64 = .max
 
     public init(config: MachineConfig) throws {
         self.config = config
@@ -58,6 +60,7 @@ public final class Machine: CPUBus {
         var model = config.cpuModel
         model.packageCPUs = config.cpus
         mclock = MachineClock(tscHz: model.tscHz)
+        portIOCycles = max(1, model.tscHz / 1_000_000)
         mclock.hostTime = config.hostTime
         var list: [VCPU] = []
         let placeholder = PlaceholderBus()
@@ -123,6 +126,7 @@ public final class Machine: CPUBus {
             v.engine.stopRequested = exitStatus != nil
         }
         board.reset()
+        board.installBIOSState()
         let cmd = config.kernel! + (config.append.isEmpty ? "" : " " + config.append)
         _ = try MultibootLoader.load(kernel: config.kernel!, image: kernelImage, cmdline: cmd, modules: modules,
                                      memory: memory, cpu: cpu)
@@ -188,15 +192,21 @@ public final class Machine: CPUBus {
         let st = v.cpu.s
         current = v
         st.pointee.cycles = cycles
+        // A request raised while the CPU was being reset or loaded (INIT, boot) has no edge
+        // left to signal it: look once per slice.
+        if v.lapic.hasInterrupt { v.cpu.signalEvent() }
         var b = budget
+        sliceDeadline = .max
         if let d = clock.nextDeadline {
             // Stop at the next timer deadline (every instruction costs at least one cycle).
             let dc = mclock.cycles(atNs: d)
             b = dc > cycles ? min(b, dc - cycles) : 1
+            sliceDeadline = dc
         }
         inSlice = true
         _ = v.engine.run(budget: b)
         inSlice = false
+        if exitStatus == nil && !resetRequested { v.engine.stopRequested = false }
         cycles = st.pointee.cycles
         if mclock.hostTime { cycles = max(cycles, mclock.cycles(atNs: mclock.hostElapsedNs)) }
         clock.advance(to: mclock.ns(cycles))
@@ -229,8 +239,21 @@ public final class Machine: CPUBus {
 
     // MARK: CPUBus
 
-    public func portRead(_ port: UInt16, size: Int) -> UInt32 { syncClock(); return ports.read(port, size: size) }
-    public func portWrite(_ port: UInt16, size: Int, value: UInt32) { syncClock(); ports.write(port, size: size, value: value) }
+    public func portRead(_ port: UInt16, size: Int) -> UInt32 { chargeIO(); syncClock(); return ports.read(port, size: size) }
+    public func portWrite(_ port: UInt16, size: Int, value: UInt32) { chargeIO(); syncClock(); ports.write(port, size: size, value: value) }
+
+    /// An I/O port access takes about a microsecond on a PC (an ISA bus cycle at 8.33 MHz is
+    /// several bus clocks; the classic `out 0x80` delay relies on it). Charging it keeps
+    /// device timing that software assumes, e.g. a PIT count written by two OUTs has been
+    /// loaded by the time a third OUT latches it (8254 datasheet: the count is loaded on
+    /// the next CLK pulse, 838 ns).
+    @inline(__always) func chargeIO() {
+        guard inSlice else { return }
+        let st = current.cpu.s
+        st.pointee.cycles &+= portIOCycles
+        // The slice was budgeted in instructions; stop it at the next timer deadline.
+        if st.pointee.cycles >= sliceDeadline { current.engine.stopRequested = true }
+    }
 
     var mmioWarned = Set<UInt64>()
     public func mmioRead(_ addr: UInt64, size: Int) -> UInt64 {
