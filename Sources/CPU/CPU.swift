@@ -7,6 +7,9 @@ public final class CPU {
     public let gpr: UnsafeMutablePointer<UInt64>
     public let segs: UnsafeMutablePointer<SegmentCache>
     public let tlb: UnsafeMutablePointer<TLBEntry>
+    /// Indices of TLB entries filled since the last flush (Int.max: too many to track).
+    let tlbFills: UnsafeMutablePointer<UInt16>
+    var tlbFillCount = Int.max
     public let mem: PhysicalMemory
     public unowned(unsafe) var bus: CPUBus
     public var model: CPUModel
@@ -33,6 +36,7 @@ public final class CPU {
         gpr = (raw + MemoryLayout<CPUState>.offset(of: \CPUState.gpr)!).assumingMemoryBound(to: UInt64.self)
         segs = (raw + MemoryLayout<CPUState>.offset(of: \CPUState.segs)!).assumingMemoryBound(to: SegmentCache.self)
         tlb = .allocate(capacity: TLB.sets * TLB.entries)
+        tlbFills = .allocate(capacity: TLB.trackedFills)
         tlb.initialize(repeating: TLBEntry(), count: TLB.sets * TLB.entries)
         mem = memory
         self.bus = bus
@@ -40,7 +44,7 @@ public final class CPU {
         self.apicID = apicID
         reset()
     }
-    deinit { s.deallocate(); tlb.deallocate() }
+    deinit { s.deallocate(); tlb.deallocate(); tlbFills.deallocate() }
 
     /// Power-on / RESET state (SDM Vol. 3, 10.1.4, Table 10-1).
     public func reset() {

@@ -64,6 +64,7 @@ extension CPU {
                 if e.pointee.phys != t.phys || e.pointee.addend != addend {
                     e.pointee = TLBEntry()
                 }
+                if e.pointee.readTag | e.pointee.writeTag | e.pointee.fetchTag == 1 { noteTLBFill(e) }
                 e.pointee.phys = t.phys; e.pointee.addend = addend; e.pointee.global = t.global
                 switch kind {
                 case .read: e.pointee.readTag = page

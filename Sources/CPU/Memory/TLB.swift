@@ -15,6 +15,7 @@ public struct TLBEntry {
 public enum TLB {
     public static let entries = 1024
     public static let sets = 2
+    public static let trackedFills = 128
 }
 
 public enum Access: Int { case read = 0, write = 1, fetch = 2 }
@@ -25,9 +26,33 @@ extension CPU {
     }
 
     /// Flush every entry (global: also global pages). Any flush ends block chaining.
+    /// Guests that flush often (CR3 switches, CR0.WP/CR4.PGE toggles) fill few entries in
+    /// between, so only the entries filled since the last flush are cleared when they are
+    /// known; after `TLB.trackedFills` fills it is a full sweep.
     public func flushTLB(global: Bool) {
-        for i in 0..<(TLB.sets * TLB.entries) where global || !tlb[i].global { tlb[i] = TLBEntry() }
+        let n = tlbFillCount
+        if n <= TLB.trackedFills {
+            var kept = 0
+            for k in 0..<n {
+                let i = Int(tlbFills[k])
+                if global || !tlb[i].global { tlb[i] = TLBEntry() } else { tlbFills[kept] = UInt16(i); kept += 1 }
+            }
+            tlbFillCount = kept
+        } else {
+            var kept = 0
+            for i in 0..<(TLB.sets * TLB.entries) where tlb[i].readTag | tlb[i].writeTag | tlb[i].fetchTag != 1 {
+                if global || !tlb[i].global { tlb[i] = TLBEntry() }
+                else if kept < TLB.trackedFills { tlbFills[kept] = UInt16(i); kept += 1 } else { kept = Int.max }
+            }
+            tlbFillCount = kept
+        }
         mappingEpoch &+= 1
+    }
+    /// Remember a filled entry for `flushTLB`.
+    @inline(__always) func noteTLBFill(_ e: UnsafeMutablePointer<TLBEntry>) {
+        let n = tlbFillCount
+        if n < TLB.trackedFills { tlbFills[n] = UInt16(e - tlb); tlbFillCount = n + 1 }
+        else if n != Int.max { tlbFillCount = Int.max }
     }
     public func flushTLBPage(_ la: UInt64) {
         for set in 0..<TLB.sets {
