@@ -209,6 +209,7 @@ extension CPU {
         case .rdrand, .rdseed: rdrand(i)
         case .stac: try stacClac(true)
         case .rdpkru: try rdpkru()
+        case .fninit, .fnclex, .fnstsw, .fnstcw, .fldcw, .fwait: try x87Control(i)
         case .wrpkru: try wrpkru()
         case .clac: try stacClac(false)
         case .rdfsbase, .rdgsbase, .wrfsbase, .wrgsbase: try fsgsbase(i)

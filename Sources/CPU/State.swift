@@ -104,6 +104,9 @@ public struct CPUState {
     /// Protection-key rights for user pages (PKRU) and supervisor pages (IA32_PKRS):
     /// two bits per key, AD (access disable) and WD (write disable), SDM Vol. 3, 4.6.2.
     public var pkru: UInt32 = 0, pkrs: UInt32 = 0
+    /// x87 control, status and (abridged) tag words; the register stack itself comes with
+    /// the floating-point issue. Power-on values: FCW 0x0040, FSW 0, all tags empty.
+    public var fcw: UInt16 = 0x0040, fsw: UInt16 = 0, ftw: UInt16 = 0xFFFF
     public var sysenterCS: UInt64 = 0, sysenterESP: UInt64 = 0, sysenterEIP: UInt64 = 0
     public var tscAux: UInt64 = 0, pat: UInt64 = 0x0007040600070406, apicBase: UInt64 = 0xFEE00900
     public var tscOffset: UInt64 = 0, miscEnable: UInt64 = 1

@@ -28,6 +28,6 @@ public enum H: UInt16, CaseIterable {
     case hlt, cpuid, rdtsc, rdtscp, rdpid, rdmsr, wrmsr, rdpmc
     case lgdt, lidt, sgdt, sidt, lldt, sldt, ltr, str, verr, verw, smsw, lmsw, lar, lsl, clts
     case invlpg, invpcid, swapgs, movCR, movRC, movDR, movRD, wbinvd, clflush, fence
-    case syscall, sysret, sysenter, sysexit, ud, rdrand, rdseed, stac, clac, rdpkru, wrpkru
+    case syscall, sysret, sysenter, sysexit, ud, rdrand, rdseed, stac, clac, rdpkru, wrpkru, fninit, fnclex, fnstsw, fnstcw, fldcw, fwait
     case rdfsbase, rdgsbase, wrfsbase, wrgsbase
 }

@@ -22,6 +22,15 @@ func systemRows() -> [InsnForm] {
         row("CLAC", "", "NP 0F 01 CA", .clac, feature: .smap, attrs: "end nodiff"),
         row("STAC", "", "NP 0F 01 CB", .stac, feature: .smap, attrs: "end nodiff"),
         row("RDPKRU", "", "NP 0F 01 EE", .rdpkru, feature: .pku, attrs: "nodiff"),
+        // x87 control instructions (SDM Vol. 1, 8.1.5-8.1.7): FPU initialisation and the
+        // control/status words, which firmware and test code use before any arithmetic.
+        row("FNINIT", "", "DB E3", .fninit, cycles: 20, attrs: "nodiff"),
+        row("FNCLEX", "", "DB E2", .fnclex, cycles: 5, attrs: "nodiff"),
+        row("FNSTSW", "Mw", "DD /7 mem", .fnstsw, cycles: 3, attrs: "nodiff"),
+        row("FNSTSW", "AX", "DF E0", .fnstsw, cycles: 3, attrs: "nodiff"),
+        row("FNSTCW", "Mw", "D9 /7 mem", .fnstcw, cycles: 3, attrs: "nodiff"),
+        row("FLDCW", "Mw", "D9 /5 mem", .fldcw, cycles: 5, attrs: "nodiff"),
+        row("WAIT", "", "9B", .fwait, attrs: "nodiff"),
         row("WRPKRU", "", "NP 0F 01 EF", .wrpkru, feature: .pku, attrs: "end nodiff"),
         row("SLDT", "Ew", "0F 00 /0", .sldt, attrs: "nodiff"),
         row("STR", "Ew", "0F 00 /1", .str, attrs: "nodiff"),
