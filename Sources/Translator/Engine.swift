@@ -159,7 +159,7 @@ public final class Engine {
             attempts &+= 1
             // One test for everything that needs the slow path between blocks.
             if _slowPath(stopRequested || st.pointee.halted != 0 || st.pointee.shadow != 0
-                         || st.pointee.flags & FL.tf != 0 || st.pointee.dr7 & 0xFF != 0 || !trace.isEmpty
+                         || st.pointee.flags & (FL.tf | FL.rf) != 0 || st.pointee.dr7 & 0xFF != 0 || !trace.isEmpty
                          || st.pointee.eventPending != 0) {
                 if stopRequested { return .stopRequested }
                 prev = nil
@@ -172,7 +172,10 @@ public final class Engine {
                 }
                 if st.pointee.halted != 0 { return .halted }
                 let tfSet = st.pointee.flags & FL.tf != 0
-                if st.pointee.shadow != 0 || tfSet || st.pointee.dr7 & 0xFF != 0 { stepOne(tfSet: tfSet); continue }
+                // RF (set by IRET after a fault) must clear after one instruction: step it.
+                if st.pointee.shadow != 0 || tfSet || st.pointee.dr7 & 0xFF != 0 || st.pointee.flags & FL.rf != 0 {
+                    stepOne(tfSet: tfSet); continue
+                }
             }
             do {
                 var b: BlockRef
@@ -233,6 +236,8 @@ public final class Engine {
                 st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | bp
                 throw Fault.db
             }
+            // A data breakpoint hit by a MOV SS is reported after the next instruction.
+            let carried = shadowed ? st.pointee.pendingDB : 0
             st.pointee.pendingDB = 0
             let mode = cpu.modeKey
             let linear = st.pointee.codeMode == 2 ? st.pointee.rip : (cpu.segs[Seg.cs].base &+ st.pointee.rip) & 0xFFFF_FFFF
@@ -241,17 +246,32 @@ public final class Engine {
             var one = b.ops[0]
             withExtendedLifetime(b) {}
             let rfBefore = st.pointee.flags & FL.rf
+            let fallThrough = st.pointee.rip &+ UInt64(one.len)
             st.pointee.exitRequest = 0
             _ = try withUnsafePointer(to: &one) { (p) throws(Fault) -> Int in try cpu.runOps(p, 1) }
             st.pointee.exitRequest = 0
+            // MOV SS / POP SS (shadow 2) block debug exceptions until the next instruction
+            // completes (SDM Vol. 3, 6.8.3): this instruction's single-step trap is dropped
+            // and its data breakpoints wait. An STI shadow (1) blocks interrupts only.
+            let movSSBlocking = !shadowed && st.pointee.shadow == 2
+            // INT n, INT3, INTO and INT1 that entered their handler clear TF on the way in:
+            // no single-step trap for them (SDM Vol. 3, 17.3.1.4).
+            let h = one.h
+            let enteredHandler = (h == .intN || h == .int3 || h == .into || h == .int1) && st.pointee.rip != fallThrough
             if st.pointee.shadow != 0 && shadowed { st.pointee.shadow = 0 }
             // RF protects exactly one instruction from its instruction breakpoint.
             if rfBefore != 0 { st.pointee.flags &= ~FL.rf }
-            let data = st.pointee.pendingDB
+            let data = st.pointee.pendingDB | carried
             st.pointee.pendingDB = 0
-            if (tfSet && !shadowed) || data != 0 {
+            if movSSBlocking {
+                st.pointee.pendingDB = data
+            } else if enteredHandler && h == .int1 && data != 0 {
+                // ICEBP's own #DB already runs: pending data breakpoints are reported in
+                // the same DR6 (one #DB, not two).
+                st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | data
+            } else if (tfSet && !enteredHandler) || data != 0 {
                 if data != 0 { st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | data }
-                if tfSet && !shadowed { st.pointee.dr6 |= 1 << 14 }   // BS
+                if tfSet && !enteredHandler { st.pointee.dr6 |= 1 << 14 }   // BS
                 cpu.deliverExternalTrap(1)
             }
         } catch {

@@ -104,7 +104,7 @@ extension CPU {
         let r = Int(i.pointee.reg & 7)
         if r == Seg.cs || r > Seg.gs { throw Fault.ud }
         try loadSegment(r, UInt16(truncatingIfNeeded: try readE(i, 2)))
-        if r == Seg.ss { s.pointee.shadow = 1 }
+        if r == Seg.ss { s.pointee.shadow = 2 }   // MOV/POP SS: also blocks #DB (SDM Vol. 3, 6.8.3)
     }
     func movES(_ i: I) throws(Fault) {
         let r = Int(i.pointee.reg & 7)
@@ -126,7 +126,7 @@ extension CPU {
         let v = try peek(0, n)
         try loadSegment(r, UInt16(truncatingIfNeeded: v))
         adjustSP(Int64(n))
-        if r == Seg.ss { s.pointee.shadow = 1 }
+        if r == Seg.ss { s.pointee.shadow = 2 }   // MOV/POP SS: also blocks #DB (SDM Vol. 3, 6.8.3)
     }
     func loadFarPtr(_ i: I) throws(Fault) {
         let n = osz(i), off = ea(i), sg = seg(i)

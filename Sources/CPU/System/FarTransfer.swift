@@ -167,13 +167,15 @@ extension CPU {
     func callFarM(_ i: I) throws(Fault) { let (s, o) = try farPointer(i); try farTransfer(s, o, osz(i), call: true) }
 
     /// After a return to an outer level: data segments the new CPL may not use become null
-    /// (SDM "RET": "FOR each of segment register (ES, FS, GS, and DS)").
+    /// (SDM "RET"/"IRET": "FOR each of segment register (ES, FS, GS, and DS) ... SegmentSelector
+    /// <- 0"). Only the selector changes and the register becomes unusable: the hidden base
+    /// stays, which 64-bit kernels rely on for GS (its base is the per-CPU area).
     func nullInaccessibleSegments() {
         for r in [Seg.es, Seg.ds, Seg.fs, Seg.gs] {
             let c = segs[r]
             if c.unusable { continue }
             if (!c.isCode || c.attr & 4 == 0) && c.dpl < cpl {
-                segs[r] = SegmentCache(selector: 0, base: 0, limit: 0, attr: 0x10000)
+                segs[r] = SegmentCache(selector: 0, base: c.base, limit: c.limit, attr: 0x10000)
             }
         }
     }

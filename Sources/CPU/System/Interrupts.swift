@@ -301,6 +301,8 @@ extension Fault { var asFault: Fault { self } }
 extension CPU {
     /// A debug trap (#DB after single-step) delivered between instructions.
     public func deliverExternalTrap(_ vector: UInt8) {
+        // A trap after HLT (single-step) ends the halt: the handler returns past the HLT.
+        if s.pointee.halted == 1 { s.pointee.halted = 0 }
         do { try deliver(vector: vector, error: nil, kind: .int1, returnRip: s.pointee.rip) }
         catch { raise(error) }
     }

@@ -109,7 +109,7 @@ extension CPU {
         case 1: s.pointee.dr.1 = v
         case 2: s.pointee.dr.2 = v
         case 3: s.pointee.dr.3 = v
-        case 6: if in64 && v >> 32 != 0 { throw Fault.gp(0) }; s.pointee.dr6 = (v & 0x0001_E00F) | 0xFFFE_0FF0
+        case 6: if in64 && v >> 32 != 0 { throw Fault.gp(0) }; s.pointee.dr6 = (v & 0xE00F) | 0xFFFF_0FF0    // bit 16 (RTM) is reserved, reads 1, without RTM
         case 7: if in64 && v >> 32 != 0 { throw Fault.gp(0) }; s.pointee.dr7 = (v & 0xFFFF_2BFF) | 0x400; flushTLB(global: true)
         default: throw Fault.ud
         }
