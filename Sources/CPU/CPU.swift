@@ -26,6 +26,8 @@ public final class CPU {
     /// IA32_APIC_BASE.EN of this CPU's local APIC (the machine keeps it current): CPUID.1:EDX[9]
     /// reports the APIC only while it is globally enabled (SDM Vol. 3, 10.4.3).
     public var apicEnabled = true
+    /// AMD PerfEvtSel0-3 / PerfCtr0-3 (MSRs C001_0000-C001_0007), only with an AMD vendor.
+    var amdPerfMSR = [UInt64](repeating: 0, count: 8)
     /// MTRR contents (accepted and read back; swemu does not model memory types).
     var mtrr: [UInt32: UInt64] = [:]
 

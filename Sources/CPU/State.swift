@@ -136,6 +136,9 @@ public struct CPUState {
     public var randState: UInt64 = 0x853C49E6748FEA9B
     /// DR6.B0-B3 bits of data breakpoints hit by the current instruction (a trap after it).
     public var pendingDB: UInt64 = 0
+    /// SYSCALL/SYSRET left TF = 1: a single-step #DB is due right after them (AMD APM Vol. 3
+    /// SYSRET; KVM and QEMU do the same on Intel), not one instruction later as after POPF.
+    public var stepTrap: UInt8 = 0
     /// Set by the machine when an interrupt line or device event needs the run loop's
     /// attention between blocks (replaces polling the bus every block).
     public var eventPending: UInt8 = 0

@@ -171,6 +171,13 @@ public final class Engine {
                     }
                 }
                 if st.pointee.halted != 0 { return .halted }
+                if st.pointee.stepTrap != 0 {
+                    // SYSCALL/SYSRET ended with TF = 1 inside a block: the trap is due now.
+                    st.pointee.stepTrap = 0
+                    st.pointee.dr6 |= 1 << 14
+                    cpu.deliverExternalTrap(1)
+                    continue
+                }
                 let tfSet = st.pointee.flags & FL.tf != 0
                 // RF (set by IRET after a fault) must clear after one instruction: step it.
                 if st.pointee.shadow != 0 || tfSet || st.pointee.dr7 & 0xFF != 0 || st.pointee.flags & FL.rf != 0 {
@@ -258,6 +265,10 @@ public final class Engine {
             // no single-step trap for them (SDM Vol. 3, 17.3.1.4).
             let h = one.h
             let enteredHandler = (h == .intN || h == .int3 || h == .into || h == .int1) && st.pointee.rip != fallThrough
+            // SYSCALL/SYSRET trap on TF at their end, not at their start (stepTrap).
+            let fastCall = h == .syscall || h == .sysret
+            let stepNow = st.pointee.stepTrap != 0
+            st.pointee.stepTrap = 0
             if st.pointee.shadow != 0 && shadowed { st.pointee.shadow = 0 }
             // RF protects exactly one instruction from its instruction breakpoint.
             if rfBefore != 0 { st.pointee.flags &= ~FL.rf }
@@ -269,9 +280,9 @@ public final class Engine {
                 // ICEBP's own #DB already runs: pending data breakpoints are reported in
                 // the same DR6 (one #DB, not two).
                 st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | data
-            } else if (tfSet && !enteredHandler) || data != 0 {
+            } else if (tfSet && !enteredHandler && !fastCall) || (fastCall && stepNow) || data != 0 {
                 if data != 0 { st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | data }
-                if tfSet && !enteredHandler { st.pointee.dr6 |= 1 << 14 }   // BS
+                if (tfSet && !enteredHandler && !fastCall) || (fastCall && stepNow) { st.pointee.dr6 |= 1 << 14 }   // BS
                 cpu.deliverExternalTrap(1)
             }
         } catch {

@@ -161,7 +161,10 @@ extension CPU {
         let d = try readDescriptor(sel, wide: longMode)
         if d.s || d.type != 2 { throw Fault.gp(UInt32(sel & 0xFFFC)) }
         if !d.present { throw Fault.np(UInt32(sel & 0xFFFC)) }
-        segs[Seg.ldtr] = d.cache(sel, long: longMode)
+        let c = d.cache(sel, long: longMode)
+        // 64-bit system descriptors must hold a canonical base (SDM "LLDT", "LTR": #GP(selector)).
+        if longMode && !isCanonical(c.base) { throw Fault.gp(UInt32(sel & 0xFFFC)) }
+        segs[Seg.ldtr] = c
     }
     func ltr(_ i: I) throws(Fault) {
         try requireProtected(); try requireCPL0()
@@ -171,8 +174,9 @@ extension CPU {
         let d = try readDescriptor(sel, wide: longMode)
         if d.s || !(d.type == 9 || (!longMode && d.type == 1)) { throw Fault.gp(UInt32(sel & 0xFFFC)) }
         if !d.present { throw Fault.np(UInt32(sel & 0xFFFC)) }
-        try markBusy(sel, true)
         var c = d.cache(sel, long: longMode); c.attr |= 2
+        if longMode && !isCanonical(c.base) { throw Fault.gp(UInt32(sel & 0xFFFC)) }
+        try markBusy(sel, true)
         segs[Seg.tr] = c
     }
     func sldtStr(_ i: I, tr: Bool) throws(Fault) {
@@ -210,9 +214,11 @@ extension CPU {
         let type = reg(i.pointee.reg, in64 ? 8 : 4)
         let off = ea(i), sg = seg(i)
         let pcid = try readMem(sg, off, 8), addr = try readMem(sg, off &+ 8, 8)
+        // Types 0 and 1 name a PCID, which must be 0 while CR4.PCIDE = 0 (SDM "INVPCID").
+        let pcidOff = s.pointee.cr4 & CR4.pcide == 0
         switch type {
-        case 0: if pcid > 0xFFF || (!isCanonical(addr)) { throw Fault.gp(0) }; flushTLBPage(addr)
-        case 1: if pcid > 0xFFF { throw Fault.gp(0) }; flushTLB(global: false)
+        case 0: if pcid > 0xFFF || (pcidOff && pcid != 0) || !isCanonical(addr) { throw Fault.gp(0) }; flushTLBPage(addr)
+        case 1: if pcid > 0xFFF || (pcidOff && pcid != 0) { throw Fault.gp(0) }; flushTLB(global: false)
         case 2: flushTLB(global: true)
         case 3: flushTLB(global: false)
         default: throw Fault.gp(0)
@@ -254,6 +260,7 @@ extension CPU {
         case MSR.kernelGSBase: return p.pointee.kernelGSBase
         case MSR.tscAux where model.features.contains(.rdtscp) || model.features.contains(.rdpid): return p.pointee.tscAux
         case 0x6E1 where model.features.contains(.pks): return UInt64(p.pointee.pkrs)   // IA32_PKRS
+        case 0xC001_0000...0xC001_0007 where model.isAMD: return amdPerfMSR[Int(idx & 7)]
         default:
             warnOnce("RDMSR of unimplemented MSR 0x\(String(idx, radix: 16)) raises #GP")
             throw Fault.gp(0)
@@ -297,6 +304,13 @@ extension CPU {
         case MSR.kernelGSBase: try canon(); p.pointee.kernelGSBase = v
         case MSR.tscAux where model.features.contains(.rdtscp) || model.features.contains(.rdpid):
             if v >> 32 != 0 { throw Fault.gp(0) }; p.pointee.tscAux = v
+        case 0xC001_0000...0xC001_0007 where model.isAMD:
+            // AMD's four legacy performance counters (APM Vol. 2, 13.2.1) are architectural
+            // on AMD CPUs: the registers hold what is written; counting is not modelled.
+            if idx < 0xC001_0004 && v & (1 << 22) != 0 {
+                warnOnce("performance counter enabled through PerfEvtSel\(idx & 3): counting is not implemented (the counter keeps its value)")
+            }
+            amdPerfMSR[Int(idx & 7)] = idx >= 0xC001_0004 ? v & 0xFFFF_FFFF_FFFF : v
         case 0x6E1 where model.features.contains(.pks):
             if v >> 32 != 0 { throw Fault.gp(0) }
             p.pointee.pkrs = UInt32(v)
@@ -333,6 +347,7 @@ extension CPU {
         updateMode()
         s.pointee.nextRip = compat ? s.pointee.cstar : s.pointee.lstar
         flushOnPrivilegeChange()
+        if rflags & FL.tf != 0 { s.pointee.stepTrap = 1 }
     }
     func sysret(_ i: I) throws(Fault) {
         if s.pointee.efer & EFER.sce == 0 || !longMode { throw Fault.ud }
@@ -354,6 +369,7 @@ extension CPU {
         setCPL(3)
         updateMode()
         flushOnPrivilegeChange()
+        if rflags & FL.tf != 0 { s.pointee.stepTrap = 1 }
     }
     func sysenter() throws(Fault) {
         if !protectedMode { throw Fault.gp(0) }
