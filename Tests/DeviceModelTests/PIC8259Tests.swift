@@ -253,13 +253,24 @@ final class PIC8259Tests: XCTestCase {
         XCTAssertEqual(pic.acknowledge(), 0x21)
     }
 
-    func testSpuriousIRQ7WhenLineDropsBeforeAcknowledge() {
+    func testSpuriousIRQ7WhenLevelLineDropsBeforeAcknowledge() {
         linuxInit()
+        pic.elcr.write(offset: 0, size: 1, value: 0x08)   // IR3 level-triggered
         raise(3)
         XCTAssertTrue(intr.level)
         lower(3)
         XCTAssertEqual(pic.acknowledge(), 0x27)
         XCTAssertEqual(isr(0x20), 0, "spurious IR7 is not put in service")
+    }
+
+    func testEdgeRequestSurvivesAPulse() {
+        // Emulated sources pulse edge lines (QEMU's model): the latched request stays.
+        linuxInit()
+        raise(3)
+        lower(3)
+        XCTAssertTrue(pic.interruptPending)
+        XCTAssertEqual(pic.acknowledge(), 0x23)
+        XCTAssertEqual(isr(0x20), 0x08)
     }
 
     func testSpuriousIRQ15SetsMasterIR2InService() {
