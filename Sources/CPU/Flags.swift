@@ -133,7 +133,12 @@ extension CPU {
     /// Architectural RFLAGS.
     public var rflags: UInt64 {
         get { (s.pointee.flags & ~FL.arith) | arithFlags | 2 }
-        set { s.pointee.flags = (newValue & FL.defined & ~FL.arith) | 2; setArithFlags(newValue) }
+        set {
+            // IF going 0 -> 1 (POPF, IRET, SYSRET, task switch...): look for pending interrupts
+            // again; serviceEvents stops looking while IF = 0.
+            if newValue & FL.if != 0 && s.pointee.flags & FL.if == 0 { s.pointee.eventPending = 1 }
+            s.pointee.flags = (newValue & FL.defined & ~FL.arith) | 2; setArithFlags(newValue)
+        }
     }
     @inline(__always) public func setCF(_ v: Bool) {
         var f = arithFlags; if v { f |= FL.cf } else { f &= ~FL.cf }; setArithFlags(f)

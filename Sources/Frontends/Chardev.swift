@@ -64,9 +64,11 @@ public final class Chardev {
         out.removeAll(keepingCapacity: true)
     }
     /// Bytes typed by the user, with the mux escape (Ctrl-A X quits, Ctrl-A Ctrl-A sends one Ctrl-A).
-    public func poll(into deliver: ([UInt8]) -> Void) {
-        guard inFD >= 0 else { return }
-        var buf = [UInt8](repeating: 0, count: 256)
+    /// Read at most `max` bytes of host input (what the UART's FIFO can take now: the rest
+    /// stays in the host's buffer instead of overrunning the guest's FIFO).
+    public func poll(max: Int = 256, into deliver: ([UInt8]) -> Void) {
+        guard inFD >= 0, max > 0 else { return }
+        var buf = [UInt8](repeating: 0, count: Swift.min(max, 256))
         let n = read(inFD, &buf, buf.count)
         guard n > 0 else { return }
         var got: [UInt8] = []

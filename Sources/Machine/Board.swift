@@ -122,7 +122,7 @@ final class Board {
         let comBases: [UInt16] = [0x3F8, 0x2F8, 0x3E8, 0x2E8], comIRQs = [4, 3, 4, 3]
         for (k, backend) in config.serial.prefix(4).enumerated() where backend != .none {
             let irq = comIRQs[k]
-            let u = Serial16550(irq: IRQLine { [unowned self] level in self.setISAIRQ(irq, level) })
+            let u = Serial16550(irq: IRQLine { [unowned self] level in self.setISAIRQ(irq, level) }, clock: m.clock)
             m.serials.append(u)
             try ports.attach(u, base: comBases[k], size: 8, name: "COM\(k + 1)")
         }

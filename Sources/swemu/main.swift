@@ -53,7 +53,9 @@ case .run(let config):
         }
         for (k, cd) in chardevs.enumerated() {
             cd.flush()
-            if k < machine.serials.count, machine.serials[k].canReceive { cd.poll { machine.serials[k].receive($0) } }
+            if k < machine.serials.count, machine.serials[k].canReceive {
+                cd.poll(max: machine.serials[k].receiveCapacity) { machine.serials[k].receive($0) }
+            }
         }
     }
     do { try machine.loadKernel() } catch { fail("\(error)") }

@@ -330,7 +330,9 @@ extension CPU {
         if st.pointee.flags & FL.if != 0 && st.pointee.shadow == 0 && st.pointee.halted != 2 && bus.interruptPending {
             if let v = bus.acknowledgeInterrupt() { deliverExternal(v); return true }
         }
-        if st.pointee.nmiPending == 0 && !bus.interruptPending { st.pointee.eventPending = 0 }
+        // With IF = 0 a pending interrupt waits for STI/POPF/IRET, which set eventPending again:
+        // stop checking at every block until then.
+        if st.pointee.nmiPending == 0 && (st.pointee.flags & FL.if == 0 || !bus.interruptPending) { st.pointee.eventPending = 0 }
         return false
     }
 }

@@ -454,7 +454,7 @@ extension CPU {
             if vme && s.pointee.flags & FL.vip == 0 { s.pointee.flags |= FL.vif; return }
             throw Fault.gp(0)
         }
-        if s.pointee.flags & FL.if == 0 { s.pointee.shadow = 1 }
+        if s.pointee.flags & FL.if == 0 { s.pointee.shadow = 1; s.pointee.eventPending = 1 }
         s.pointee.flags |= FL.if
     }
     /// RDPKRU / WRPKRU (SDM Vol. 2): #UD unless CR4.PKE; ECX (and EDX for WRPKRU) must be 0.
