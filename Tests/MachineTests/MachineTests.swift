@@ -74,3 +74,59 @@ final class MachineBoardTests: XCTestCase {
         XCTAssertEqual(m.vcpus[0].lapic.acknowledge(), 0x08, "IRQ0 at the BIOS vector")
     }
 }
+
+/// A hostile guest: random widths and values at every device port and MMIO register, with
+/// virtual time moving so timers fire. Nothing may crash, trap or hang, and the machine must
+/// still answer afterwards (shared/design.md: bad input never crashes swemu).
+final class MachineFuzzTests: XCTestCase {
+    func testRandomDeviceAccessesDoNotCrash() throws {
+        var c = MachineConfig()
+        c.cpus = 2; c.maxCPUs = 2
+        c.serial = [.null, .null]
+        c.devices = [.pcTestdev, .pciTestdev, .debugExit(iobase: 0xF4, iosize: 4)]
+        let m = try Machine(config: c)
+        m.log = { _ in }
+        m.board.reset()
+        m.board.installBIOSState()
+        // Random PM1a_CNT writes may ask for S5 (power off): legitimate, but not this test's
+        // subject.
+        m.board.pm.onSleep = { _ in }
+        var seed: UInt64 = 0x9E37_79B9_7F4A_7C15
+        func next() -> UInt64 { seed ^= seed << 13; seed ^= seed >> 7; seed ^= seed << 17; return seed }
+        let ports: [ClosedRange<UInt16>] = [0x20...0x21, 0xA0...0xA1, 0x40...0x43, 0x61...0x61, 0x70...0x71,
+                                            0x80...0x80, 0x92...0x92, 0xB2...0xB3, 0x3F8...0x3FF, 0x2F8...0x2FF,
+                                            0x4D0...0x4D1, 0x510...0x51B, 0x600...0x63F, 0xAFE0...0xAFE3,
+                                            0xCF8...0xCFF, 0xE0...0xEB, 0x2000...0x2017, 0xC000...0xC0FF]
+        let mmio: [(UInt64, UInt64)] = [(0xFEC0_0000, 0x1000), (0xFED0_0000, 0x400), (0xFEE0_0000, 0x1000),
+                                        (0xFF00_0000, 0x10000), (0xFEB0_0000, 0x10_0000)]
+        let sizes = [1, 2, 4]
+        var now: UInt64 = 0
+        for k in 0..<200_000 {
+            let r = next()
+            if r & 1 == 0 {
+                let range = ports[Int((r >> 8) % UInt64(ports.count))]
+                let port = range.lowerBound &+ UInt16((r >> 16) % UInt64(range.count))
+                let size = sizes[Int((r >> 40) % 3)]
+                // Keep the debug-exit port out: it ends the machine, as it should.
+                if port >= 0xF4 && port <= 0xF7 { continue }
+                if r & 2 == 0 { _ = m.portRead(port, size: size) }
+                else { m.portWrite(port, size: size, value: UInt32(truncatingIfNeeded: next())) }
+            } else {
+                let (base, len) = mmio[Int((r >> 8) % UInt64(mmio.count))]
+                let size = [1, 2, 4, 8][Int((r >> 40) % 4)]
+                let a = base + ((r >> 16) % len) & ~UInt64(size - 1)
+                if r & 2 == 0 { _ = m.mmioRead(a, size: size) } else { m.mmioWrite(a, size: size, value: next()) }
+            }
+            if k % 97 == 0 {
+                now += next() % 5_000_000          // up to 5 ms of virtual time
+                m.clock.advance(to: now)
+            }
+        }
+        XCTAssertNil(m.exitStatus, "no access ended the machine")
+        XCTAssertGreaterThan(m.clock.now, 1_000_000_000, "virtual time ran with the timers armed by the guest")
+        // Still alive: fw_cfg answers its signature after a fresh selector write.
+        m.portWrite(0x510, size: 2, value: 0)
+        let sig = (0..<4).map { _ in UInt8(m.portRead(0x511, size: 1)) }
+        XCTAssertEqual(sig, Array("QEMU".utf8))
+    }
+}
