@@ -7,6 +7,20 @@
 /// not IOPL-sensitive in virtual-8086 mode), INT1/ICEBP (.int1: no DPL check).
 public enum EventKind { case exception, software, softwareException, external, nmi, int1 }
 
+/// The values of an interrupt stack frame (at most 10: the virtual-8086 frame with an error
+/// code), kept on the stack: delivering an interrupt allocates nothing.
+struct FrameValues {
+    private var v: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    private(set) var count = 0
+    mutating func append(_ x: UInt64) {
+        withUnsafeMutableBytes(of: &v) { $0.storeBytes(of: x, toByteOffset: 8 * count, as: UInt64.self) }
+        count += 1
+    }
+    subscript(_ k: Int) -> UInt64 {
+        withUnsafeBytes(of: v) { $0.load(fromByteOffset: 8 * k, as: UInt64.self) }
+    }
+}
+
 extension CPU {
     static func contributory(_ v: UInt8) -> Bool { v == 0 || (v >= 10 && v <= 13) }
 
@@ -189,12 +203,13 @@ extension CPU {
             let newSS = ssd.cache(ssSel)
             // Build the frame on the new stack.
             var sp = newSS.db ? esp & 0xFFFF_FFFF : esp & 0xFFFF
-            var vals: [UInt64] = []
+            var vals = FrameValues()
             if wasV86 {
-                vals += [UInt64(segs[Seg.gs].selector), UInt64(segs[Seg.fs].selector),
-                         UInt64(segs[Seg.ds].selector), UInt64(segs[Seg.es].selector)]
+                vals.append(UInt64(segs[Seg.gs].selector)); vals.append(UInt64(segs[Seg.fs].selector))
+                vals.append(UInt64(segs[Seg.ds].selector)); vals.append(UInt64(segs[Seg.es].selector))
             }
-            vals += [UInt64(oldSS.selector), oldESP & mask(n), oldFlags & mask(n), UInt64(oldCS.selector), ret & mask(n)]
+            vals.append(UInt64(oldSS.selector)); vals.append(oldESP & mask(n)); vals.append(oldFlags & mask(n))
+            vals.append(UInt64(oldCS.selector)); vals.append(ret & mask(n))
             if let e = error { vals.append(UInt64(e)) }
             let total = UInt64(vals.count * n)
             let smask: UInt64 = newSS.db ? 0xFFFF_FFFF : 0xFFFF
@@ -206,7 +221,8 @@ extension CPU {
             let savedCPL = cpl
             setCPL(newCPL)
             do {
-                for x in vals {
+                for k in 0..<vals.count {
+                    let x = vals[k]
                     sp = (sp &- UInt64(n)) & smask
                     try writeLinear((newSS.base &+ sp) & 0xFFFF_FFFF, n == 4 ? x : x & 0xFFFF, n, user: false)
                 }
@@ -262,12 +278,13 @@ extension CPU {
         }
         if !isCanonical(rsp) { throw Fault.ss(ext) }
         rsp &= ~0xF
-        var vals: [UInt64] = [UInt64(oldSS), oldRSP, oldFlags, UInt64(oldCS), ret]
+        var vals = FrameValues()
+        vals.append(UInt64(oldSS)); vals.append(oldRSP); vals.append(oldFlags); vals.append(UInt64(oldCS)); vals.append(ret)
         if let e = error { vals.append(UInt64(e)) }
         let savedCPL = cpl
         setCPL(newCPL)
         do {
-            for x in vals { rsp &-= 8; try writeLinear(rsp, x, user: false) }
+            for k in 0..<vals.count { rsp &-= 8; try writeLinear(rsp, vals[k], user: false) }
         } catch { setCPL(savedCPL); throw error }
         if !isCanonical(gate.gateOffset) { setCPL(savedCPL); throw Fault.gp(ext) }
         if newCPL != savedCPL {
