@@ -147,26 +147,25 @@ final class Board {
             }
         }
         pci.onMappingChange = { [unowned self] in self.remapPCI() }
+        pci.setIRQ = { [unowned self] n, level in self.setISAIRQ(n, level) }
     }
 
     func attachMMIO() {
         m.mmio = [MMIORegion(base: 0xFEC0_0000, size: 0x1000, device: ioapic, name: "I/O APIC"),
                   MMIORegion(base: 0xFED0_0000, size: 0x400, device: hpet, name: "HPET")]
         if let t = pcTestdev { m.mmio.append(MMIORegion(base: 0xFF00_0000, size: 0x10000, device: t.iomem, name: "pc-testdev iomem")) }
-        pciIORegions = []
         remapPCI()
     }
 
-    var pciIORegions: [(UInt16, UInt16)] = []
-    var pciMMIOCount = 0
+    var pciIOBases: [UInt16] = []
     /// Re-bind the enabled PCI BARs after the guest moved or enabled one.
     func remapPCI() {
-        for (base, _) in pciIORegions { m.ports.detach(base: base) }
-        pciIORegions = []
+        for base in pciIOBases { m.ports.detach(base: base) }
+        pciIOBases = []
         m.mmio.removeAll { $0.name.hasPrefix("PCI ") }
         for r in pci.ioRegions() {
             if (try? m.ports.attach(r.device, base: r.base, size: r.size, name: "PCI BAR")) != nil {
-                pciIORegions.append((r.base, r.size))
+                pciIOBases.append(r.base)
             } else {
                 DeviceLog.warnOnce("PCI", "I/O BAR at 0x\(String(r.base, radix: 16)) overlaps another device; not mapped")
             }
@@ -272,17 +271,21 @@ final class Board {
     var wakingVector: UInt32 {
         let a = ACPITables.facsAddress(tablesBase: Board.acpiTablesBase) + 12
         guard let b = m.memory.read(a, count: 4) else { return 0 }
-        return UInt32(b[0]) | UInt32(b[1]) << 8 | UInt32(b[2]) << 16 | UInt32(b[3]) << 24
+        return MultibootLoader.le32(b, 0)
     }
 
+    /// System reset: every device to its reset state (the 8259s and the PIT are
+    /// re-initialised by installBIOSState), then the PCI setup a BIOS does.
     func reset() {
         pitTimer.cancel()
+        rtc.reset(); ioapic.reset(); hpet.reset(); pm.reset(); fwcfg.reset()
+        for u in m.serials { u.reset() }
+        pciTestdev?.reset()
         pci.reset()
         // What SeaBIOS does before handing over: PCI resources assigned, PCI interrupt links
         // on IRQ 10/11 and those marked level-triggered in the ELCR (PIIX3 datasheet 2.3.4).
         pci.assignResources()
         pic.elcr.write(offset: 1, size: 1, value: 0x0C)
-        pci.setIRQ = { [unowned self] n, level in self.setISAIRQ(n, level) }
         remapPCI()
     }
 }

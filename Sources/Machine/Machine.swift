@@ -208,7 +208,7 @@ public final class Machine: CPUBus {
         inSlice = false
         if exitStatus == nil && !resetRequested { v.engine.stopRequested = false }
         cycles = st.pointee.cycles
-        if mclock.hostTime { cycles = max(cycles, mclock.cycles(atNs: mclock.hostElapsedNs)) }
+        if mclock.hostTime { catchUpWithHost() }
         clock.advance(to: mclock.ns(cycles))
     }
 
@@ -217,17 +217,22 @@ public final class Machine: CPUBus {
     func idle() {
         guard let d = clock.nextDeadline else {
             usleep(5_000)
-            if mclock.hostTime { cycles = max(cycles, mclock.cycles(atNs: mclock.hostElapsedNs)); clock.advance(to: mclock.ns(cycles)) }
+            if mclock.hostTime { catchUpWithHost(); clock.advance(to: mclock.ns(cycles)) }
             return
         }
         if mclock.hostTime {
             let now = mclock.hostElapsedNs
             if d > now { usleep(UInt32(min((d - now) / 1000, 10_000))) }
-            cycles = max(cycles, mclock.cycles(atNs: min(d, mclock.hostElapsedNs)))
+            catchUpWithHost(limit: d)
         } else {
             cycles = max(cycles, mclock.cycles(atNs: d))
         }
         clock.advance(to: mclock.ns(cycles))
+    }
+
+    /// Host-time mode: virtual time never falls behind host time (up to `limit` ns).
+    func catchUpWithHost(limit: UInt64 = .max) {
+        cycles = max(cycles, mclock.cycles(atNs: min(limit, mclock.hostElapsedNs)))
     }
 
     /// The device clock at the current point of the running slice.

@@ -6,6 +6,7 @@ import DeviceModel
 public final class PortBus {
     struct Binding { let base: UInt16; let size: UInt16; let device: PortDevice; let name: String }
     var bindings: [Binding] = []
+    var freeSlots: [Int] = []          // bindings detached and reusable (PCI BARs move)
     var map = [Int16](repeating: -1, count: 65536)
     var warned = Set<UInt16>()
     public var log: (String) -> Void = { _ in }
@@ -19,15 +20,20 @@ public final class PortBus {
         for p in Int(base)..<Int(base) + Int(size) where map[p] >= 0 {
             throw MachineError.config("I/O port 0x\(String(p, radix: 16)) of \(name) overlaps \(bindings[Int(map[p])].name)")
         }
-        bindings.append(Binding(base: base, size: size, device: device, name: name))
-        for p in Int(base)..<Int(base) + Int(size) { map[p] = Int16(bindings.count - 1) }
+        let binding = Binding(base: base, size: size, device: device, name: name)
+        let slot: Int
+        if let f = freeSlots.popLast() { slot = f; bindings[f] = binding } else { slot = bindings.count; bindings.append(binding) }
+        for p in Int(base)..<Int(base) + Int(size) { map[p] = Int16(slot) }
     }
 
-    /// Remove the binding at `base` (a PCI BAR that moved); the ports become unassigned.
+    /// Remove the binding at `base` (a PCI BAR that moved); the ports become unassigned and
+    /// the slot is reused, so a guest remapping a BAR forever does not grow the table.
     public func detach(base: UInt16) {
-        guard let i = map[Int(base)] as Int16?, i >= 0 else { return }
-        let b = bindings[Int(i)]
+        let i = Int(map[Int(base)])
+        guard i >= 0 else { return }
+        let b = bindings[i]
         for p in Int(b.base)..<Int(b.base) + Int(b.size) { map[p] = -1 }
+        freeSlots.append(i)
     }
 
     public func read(_ port: UInt16, size: Int) -> UInt32 {

@@ -267,7 +267,7 @@ public final class Engine {
             let enteredHandler = (h == .intN || h == .int3 || h == .into || h == .int1) && st.pointee.rip != fallThrough
             // SYSCALL/SYSRET trap on TF at their end, not at their start (stepTrap).
             let fastCall = h == .syscall || h == .sysret
-            let stepNow = st.pointee.stepTrap != 0
+            let singleStep = fastCall ? st.pointee.stepTrap != 0 : tfSet && !enteredHandler
             st.pointee.stepTrap = 0
             if st.pointee.shadow != 0 && shadowed { st.pointee.shadow = 0 }
             // RF protects exactly one instruction from its instruction breakpoint.
@@ -280,9 +280,9 @@ public final class Engine {
                 // ICEBP's own #DB already runs: pending data breakpoints are reported in
                 // the same DR6 (one #DB, not two).
                 st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | data
-            } else if (tfSet && !enteredHandler && !fastCall) || (fastCall && stepNow) || data != 0 {
+            } else if singleStep || data != 0 {
                 if data != 0 { st.pointee.dr6 = (st.pointee.dr6 & ~0xF) | data }
-                if (tfSet && !enteredHandler && !fastCall) || (fastCall && stepNow) { st.pointee.dr6 |= 1 << 14 }   // BS
+                if singleStep { st.pointee.dr6 |= 1 << 14 }   // BS
                 cpu.deliverExternalTrap(1)
             }
         } catch {

@@ -88,4 +88,20 @@ final class PortBusTests: XCTestCase {
         XCTAssertEqual(bus.read(0xF3, size: 2), 0xFFFF)
         XCTAssertEqual(warnings.count, 2)
     }
+
+    func testDetachFreesPortsAndReusesTheSlot() throws {
+        let bus = PortBus()
+        bus.log = { _ in }
+        try bus.attach(RecordingDevice(value: 1), base: 0x60, size: 1, name: "fixed")
+        for k in 0..<40_000 {
+            // A BAR moving back and forth: must neither overflow nor leave ports bound.
+            let base: UInt16 = k % 2 == 0 ? 0xC000 : 0xC100
+            try bus.attach(RecordingDevice(value: UInt32(k)), base: base, size: 0x100, name: "bar")
+            XCTAssertEqual(bus.read(base &+ 4, size: 4), UInt32(k))
+            bus.detach(base: base)
+            XCTAssertEqual(bus.read(base &+ 4, size: 4), 0xFFFF_FFFF, "unassigned after detach")
+        }
+        XCTAssertEqual(bus.bindings.count, 2)
+        XCTAssertEqual(bus.read(0x60, size: 1), 1, "other bindings untouched")
+    }
 }
