@@ -110,6 +110,7 @@ final class Board {
         }
         try ports.attach(rtc, base: 0x70, size: 2, name: "MC146818 RTC")
         try ports.attach(POSTPort(), base: 0x80, size: 1, name: "POST")
+        try ports.attach(BIOSStubPort(), base: BIOSStubPort.port, size: 1, name: "BIOS stub")
         try ports.attach(SystemControlPortA { [unowned m] in m.requestReset("reset through port 0x92") }, base: 0x92, size: 1, name: "port A")
         try ports.attach(fwcfg, base: 0x510, size: 12, name: "fw_cfg")
         try ports.attach(pm, base: 0x600, size: 0x40, name: "ACPI PM")
@@ -228,6 +229,7 @@ final class Board {
 
     static let acpiTablesBase: UInt64 = 0xF0100
     static let biosStubs: UInt64 = 0xFFE00
+    static let biosVectorStubs: UInt64 = 0xFE000      // 256 x 16 bytes, one per vector
 
     /// The state a PC BIOS (SeaBIOS, which QEMU runs before a -kernel) leaves behind, which
     /// test kernels rely on without knowing it: the 8259s initialised with vectors 0x08 and
@@ -247,17 +249,27 @@ final class Board {
             m.ports.write(0x40, size: 1, value: 0)
             m.ports.write(0x40, size: 1, value: 0)
         }
-        // Handlers: IRET; master IRQs: EOI to 0x20; slave IRQs: EOI to 0xA0 and 0x20.
-        let iret: [UInt8] = [0xCF]
+        // Handlers at F000:FE00: master IRQs send the EOI to 0x20, slave IRQs to 0xA0 and
+        // 0x20; every other vector (exceptions, BIOS services such as INT 10h/13h/15h, which
+        // do not exist without a BIOS) reports itself on BIOSStubPort, then IRETs, so a guest
+        // that relies on a BIOS service fails loudly instead of silently "succeeding".
         let eoiMaster: [UInt8] = [0x50, 0xB0, 0x20, 0xE6, 0x20, 0x58, 0xCF]              // push ax; mov al,20h; out 20h,al; pop ax; iret
         let eoiSlave: [UInt8] = [0x50, 0xB0, 0x20, 0xE6, 0xA0, 0xE6, 0x20, 0x58, 0xCF]   // ... out 0A0h,al; out 20h,al ...
         let base = Board.biosStubs
-        _ = m.memory.write(base, iret)
         _ = m.memory.write(base + 0x10, eoiMaster)
         _ = m.memory.write(base + 0x20, eoiSlave)
+        var stubs: [UInt8] = []
+        let port = BIOSStubPort.port
+        for v in 0..<256 {                   // push ax; push dx; mov al,v; mov dx,port; out dx,al; pop dx; pop ax; iret
+            stubs += [0x50, 0x52, 0xB0, UInt8(v), 0xBA, UInt8(port & 0xFF), UInt8(port >> 8), 0xEE, 0x5A, 0x58, 0xCF]
+            stubs += [UInt8](repeating: 0x90, count: 5)
+        }
+        _ = m.memory.write(Board.biosVectorStubs, stubs)
         var ivt = [UInt8](repeating: 0, count: 1024)
         for v in 0..<256 {
-            let off = UInt16(base & 0xFFFF) + (v >= 8 && v < 16 ? 0x10 : v >= 0x70 && v < 0x78 ? 0x20 : 0)
+            let off: UInt16 = v >= 8 && v < 16 ? UInt16(base & 0xFFFF) + 0x10
+                : v >= 0x70 && v < 0x78 ? UInt16(base & 0xFFFF) + 0x20
+                : UInt16(Board.biosVectorStubs & 0xFFFF) + UInt16(16 * v)
             ivt[4 * v] = UInt8(off & 0xFF); ivt[4 * v + 1] = UInt8(off >> 8)
             ivt[4 * v + 2] = 0x00; ivt[4 * v + 3] = 0xF0           // segment F000
         }

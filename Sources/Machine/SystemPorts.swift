@@ -49,3 +49,16 @@ final class APMControlPort: PortDevice {
         if offset == 0 { command = b; pm.apmCommand(b) } else { status = b }
     }
 }
+
+/// Where the real-mode IVT stubs of a -kernel boot report a vector that reached them (the
+/// Bochs "panic" port 0x401 range): swemu has no BIOS services, so an INT 10h/13h/15h or an
+/// unhandled real-mode exception is logged once per vector instead of returning silently.
+final class BIOSStubPort: PortDevice {
+    static let port: UInt16 = 0x401
+    func read(offset: UInt16, size: Int) -> UInt32 { 0xFF }
+    func write(offset: UInt16, size: Int, value: UInt32) {
+        let v = value & 0xFF
+        DeviceLog.warnOnce("BIOS", "real-mode interrupt 0x\(String(v, radix: 16)) reached the default handler: "
+                           + "there are no BIOS services with -kernel (exception or BIOS call not handled by the guest)")
+    }
+}

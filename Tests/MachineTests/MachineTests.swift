@@ -64,6 +64,25 @@ final class MachineBoardTests: XCTestCase {
         XCTAssertEqual(b.pic.state.slave.irr & 0x10, 0x10)
     }
 
+    func testBIOSServiceVectorsReportThemselves() throws {
+        let m = try machine()
+        var logged: [String] = []
+        m.log = { logged.append($0) }
+        m.board.installBIOSState()
+        // INT 13h: IVT entry F000:xxxx -> a stub that writes 0x13 to the BIOS stub port.
+        let ivt = try XCTUnwrap(m.memory.read(0x13 * 4, count: 4))
+        XCTAssertEqual(ivt[2...3], [0x00, 0xF0])
+        let stub = try XCTUnwrap(m.memory.read(0xF_0000 + UInt64(ivt[0]) | UInt64(ivt[1]) << 8, count: 11))
+        XCTAssertEqual(Array(stub[2...3]), [0xB0, 0x13], "mov al, 13h")
+        XCTAssertEqual(Array(stub[4...7]), [0xBA, 0x01, 0x04, 0xEE], "mov dx, 401h; out dx, al")
+        XCTAssertEqual(stub[10], 0xCF, "iret")
+        // IRQ vectors keep their EOI stubs and do not report.
+        let irq0 = try XCTUnwrap(m.memory.read(0x08 * 4, count: 2))
+        XCTAssertEqual(UInt16(irq0[0]) | UInt16(irq0[1]) << 8, 0xFE10)
+        m.portWrite(0x401, size: 1, value: 0x13)
+        XCTAssertTrue(logged.contains { $0.contains("real-mode interrupt 0x13") }, "\(logged)")
+    }
+
     func testPITInterruptWakesTheBootstrapProcessorThroughTheVirtualWire() throws {
         let m = try machine()
         let b = m.board!
