@@ -118,6 +118,49 @@ void oracle_host_release(void);
 // Unicorn: close the engines (they are created lazily, one per mode, and reused).
 void oracle_unicorn_shutdown(void);
 
+
+// ---- extended (x87 / SSE / AVX) state: the floating-point issue ----
+
+// The state in the XSAVE standard (non-compacted) format, SDM Vol. 1, 13.4-13.5:
+//   +0    FCW (16)   +2 FSW (16, TOP in bits 11-13)   +4 abridged FTW (8 bits, 1 = valid)
+//   +6    FOP        +8 FIP (64)   +16 FDP (64)        +24 MXCSR   +28 MXCSR_MASK
+//   +32   ST0-7 / MM0-7, 16 bytes each (80-bit value in the low 10 bytes), in ST(i) order
+//   +160  XMM0-15, 16 bytes each
+//   +512  XSAVE header: XSTATE_BV (64), XCOMP_BV (64), zeros
+//   +576  YMM_Hi128: bits 255:128 of YMM0-15, 16 bytes each
+#define ORACLE_XSTATE_SIZE 1024u
+#define ORACLE_XS_FCW      0
+#define ORACLE_XS_FSW      2
+#define ORACLE_XS_FTW      4
+#define ORACLE_XS_FOP      6
+#define ORACLE_XS_FIP      8
+#define ORACLE_XS_FDP      16
+#define ORACLE_XS_MXCSR    24
+#define ORACLE_XS_ST       32
+#define ORACLE_XS_XMM      160
+#define ORACLE_XS_HEADER   512
+#define ORACLE_XS_YMMH     576
+typedef struct { _Alignas(64) uint8_t b[ORACLE_XSTATE_SIZE]; } oracle_xstate;
+
+// Like oracle_host_run64, with the extended state: `xs` in is loaded (x87, SSE and AVX
+// components; XSTATE_BV in the input is ignored, all three are loaded; MXCSR bits the host
+// does not support are cleared) right before the instruction; `xs` out is the state right
+// after it, or at the fault (taken from the signal frame). The output is normalized:
+// XSTATE_BV = 7, a component the CPU reported in its init state is written out with its
+// init values (FCW 0x037F, FSW 0, FTW 0, MXCSR kept, registers 0), FIP/FDP/FOP as saved.
+int oracle_host_run64x(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem,
+                       oracle_xstate *xs, oracle_fault *fault);
+
+// 32-bit code on the host CPU, in compatibility mode (a 64-bit Linux process far-jumps to
+// its 32-bit user code segment, selector 0x23, and back to 0x33 afterwards). Same contract
+// as oracle_host_run64x; only gpr[0..7] (low 32 bits) are loaded and reported (gpr[8..15]
+// are copied from the input), only XMM0-7/YMM0-7 are reachable (8-15 are loaded and
+// reported all the same), rip is relative to ORACLE_CODE_BASE. The instruction runs at
+// CPL 3 with paging, as in 64-bit mode: ORACLE_DATA_BASE and ORACLE_CODE_BASE are below
+// 4 GiB.
+int oracle_host_run32x(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem,
+                       oracle_xstate *xs, oracle_fault *fault);
+
 #ifdef __cplusplus
 }
 #endif
