@@ -22,6 +22,9 @@ public protocol CPUBus: AnyObject {
     /// CR8 is the local APIC's TPR[7:4] (SDM Vol. 3, 10.8.6.1); nil when there is no APIC.
     func readCR8() -> UInt64?
     func writeCR8(_ value: UInt64) -> Bool
+    /// The x87 FERR# output went active (an unmasked x87 exception with CR0.NE = 0): a PC
+    /// routes it to IRQ 13 until software writes port 0xF0 (SDM Vol. 1, D.2.1).
+    func assertFERR()
 }
 
 /// How the bus answered an MSR access.
@@ -32,6 +35,7 @@ extension CPUBus {
     public func writeBusMSR(_ msr: UInt32, _ value: UInt64) -> MSRAccess { .unhandled }
     public func readCR8() -> UInt64? { nil }
     public func writeCR8(_ value: UInt64) -> Bool { false }
+    public func assertFERR() {}
 }
 
 /// Guest-physical RAM: one host mapping, low part [0, lowSize) and high part from 4 GiB.

@@ -7,6 +7,11 @@ public final class CPU {
     public let gpr: UnsafeMutablePointer<UInt64>
     public let segs: UnsafeMutablePointer<SegmentCache>
     public let tlb: UnsafeMutablePointer<TLBEntry>
+    /// YMM0-15 (32 bytes each; XMMi is the low 16 bytes) and x87 R0-R7 (16 bytes each) in the block.
+    public let vregs: UnsafeMutableRawPointer
+    public let fprs: UnsafeMutableRawPointer
+    /// Operand scratch for the host SIMD kernels (SIMDAccess.swift), 256 bytes, 32-aligned.
+    let scratch: UnsafeMutableRawPointer
     /// Indices of TLB entries filled since the last flush (Int.max: too many to track).
     let tlbFills: UnsafeMutablePointer<UInt16>
     var tlbFillCount = Int.max
@@ -37,6 +42,10 @@ public final class CPU {
         let raw = UnsafeMutableRawPointer(s)
         gpr = (raw + MemoryLayout<CPUState>.offset(of: \CPUState.gpr)!).assumingMemoryBound(to: UInt64.self)
         segs = (raw + MemoryLayout<CPUState>.offset(of: \CPUState.segs)!).assumingMemoryBound(to: SegmentCache.self)
+        vregs = raw + MemoryLayout<CPUState>.offset(of: \CPUState.ymm)!
+        fprs = raw + MemoryLayout<CPUState>.offset(of: \CPUState.fpr)!
+        scratch = .allocate(byteCount: 256, alignment: 32)
+        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
         tlb = .allocate(capacity: TLB.sets * TLB.entries)
         tlbFills = .allocate(capacity: TLB.trackedFills)
         tlb.initialize(repeating: TLBEntry(), count: TLB.sets * TLB.entries)
@@ -46,7 +55,7 @@ public final class CPU {
         self.apicID = apicID
         reset()
     }
-    deinit { s.deallocate(); tlb.deallocate(); tlbFills.deallocate() }
+    deinit { s.deallocate(); tlb.deallocate(); tlbFills.deallocate(); scratch.deallocate() }
 
     /// Power-on / RESET state (SDM Vol. 3, 10.1.4, Table 10-1).
     public func reset() {
@@ -69,8 +78,14 @@ public final class CPU {
     /// waits for a start-up IPI (9.4.2), the bootstrap processor restarts at the reset vector.
     public func initReset(bsp: Bool) {
         let cycles = s.pointee.cycles, icount = s.pointee.icount, tscOffset = s.pointee.tscOffset
+        // INIT leaves the x87, MMX, SSE and AVX state alone (SDM Vol. 3, 10.1.1, Table 10-1).
+        let old = s.pointee
         reset()
         s.pointee.cycles = cycles; s.pointee.icount = icount; s.pointee.tscOffset = tscOffset
+        s.pointee.fpr = old.fpr; s.pointee.fcw = old.fcw; s.pointee.fsw = old.fsw; s.pointee.ftw = old.ftw
+        s.pointee.fop = old.fop; s.pointee.fip = old.fip; s.pointee.fdp = old.fdp
+        s.pointee.fcs = old.fcs; s.pointee.fds = old.fds
+        s.pointee.mxcsr = old.mxcsr; s.pointee.ymm = old.ymm
         if !bsp { s.pointee.halted = 3 }
     }
     /// Start-up IPI (SDM Vol. 3, 10.6.1, "Start-Up"): a processor in wait-for-SIPI starts in

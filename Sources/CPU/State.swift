@@ -144,5 +144,34 @@ public struct CPUState {
     public var eventPending: UInt8 = 0
     /// An NMI is latched (delivered when NMIs are not blocked, i.e. outside an NMI handler).
     public var nmiPending: UInt8 = 0
+
+    // Floating-point and SIMD state (SDM Vol. 1, chapters 8-11 and 13).
+    /// x87 physical registers R0-R7, one 16-byte slot each as FXSAVE lays out ST(i): the
+    /// 64-bit significand, then sign and exponent in the low 16 bits of the second word.
+    /// MMX register MMi is the significand of Ri (SDM Vol. 1, 9.5.2).
+    public var fpr: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+        = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    /// Last x87 instruction's opcode (11 bits) and instruction/data pointers (SDM Vol. 1, 8.1.8-8.1.10).
+    public var fop: UInt16 = 0, fcs: UInt16 = 0, fds: UInt16 = 0
+    public var fip: UInt64 = 0, fdp: UInt64 = 0
+    /// SSE control/status (SDM Vol. 1, 10.2.3): all exceptions masked, round to nearest.
+    public var mxcsr: UInt32 = 0x1F80
+    /// AVX registers YMM0-YMM15, 32 bytes each (XMMi is the low half of YMMi), 32-byte aligned
+    /// in the block through `CPU.vregs`.
+    public var ymm: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64,
+                     UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64)
+        = (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+           0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+    /// XSAVE state-component bitmaps the SDM lets software observe: XINUSE (XGETBV ECX=1;
+    /// a component leaves its init state when written) and IA32_XSS for XSAVES.
+    public var xinuse: UInt64 = 0
+    public var xss: UInt64 = 0
     public init() {}
 }

@@ -200,6 +200,7 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
     }
     out.append(mn)
     let strReg = { (r: UInt8) -> String in reg(r, a) }
+    if f.handler == .maskmov { out.append("s\(segName()):" + strReg(7)) }   // implicit DS:rDI
     for o in f.operands {
         switch o {
         case .Eb: out.append(i.isMem ? mem(1) : reg(i.rm, 1))
@@ -227,6 +228,7 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
             switch f.handler {
             case .lea, .invlpg: size = 0
             case .invpcid: size = 16
+            case .fxsave, .fxrstor: size = 512
             default: size = 1      // INVLPG, PREFETCHh, CLFLUSH(OPT): byte
             }
             out.append(mem(size))
@@ -259,6 +261,23 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
         case .Xb, .Xv: out.append("s\(segName()):" + strReg(6))
         case .Yb, .Yv: out.append("s\(m64 ? "" : "es"):" + strReg(7))
         case .ES, .CS, .SS, .DS, .FS, .GS: out.append(o.name.lowercased())
+        case .Vx, .Hx, .Ux, .Lx, .Wx, .Wo, .Wh, .Wq, .Wd, .Ww, .Wb, .Mx:
+            let vn = i.vex & Insn.vexL != 0 && o != .Wo ? "ymm" : "xmm"
+            switch o {
+            case .Vx: out.append(vn + "\(i.reg)")
+            case .Hx: out.append(vn + "\(i.vreg)")
+            case .Ux: out.append(vn + "\(i.rm)")
+            case .Lx: out.append(vn + "\(i.imm >> 4)")
+            default:
+                let half = o == .Wh || o == .Wq || o == .Wd || o == .Ww || o == .Wb
+                out.append(i.isMem ? mem(Int(i.msz)) : (half ? "xmm" : vn) + "\(i.rm)")
+            }
+        case .Pq: out.append("mm\(i.reg)")
+        case .Qq, .Qd: out.append(i.isMem ? mem(Int(i.msz)) : "mm\(i.rm)")
+        case .Ebr, .Ewr, .Edr:
+            let w = i.pfx & Insn.rexW != 0 || i.vex & Insn.vexW != 0
+            out.append(i.isMem ? mem(Int(i.msz)) : reg(i.rm, w && m64 ? 8 : 4))
+        case .Nq: out.append("mm\(i.rm)")
         }
     }
     if f.handler == .xlat { out.append("m1[\(segName()):\(reg(3, a)),al,1,0]") }

@@ -159,9 +159,10 @@ public struct Decoder {
             let f = forms[Int(ci)]
             if let v = vex, let fv = f.vex {
                 if fv.pp != v.pp { continue }
-                if fv.l >= 0 && fv.l != v.l { continue }
+                if (fv.l == 0 || fv.l == 1) && fv.l != v.l { continue }
                 if fv.w >= 0 && m64 && fv.w != v.w { continue }
-                if vvvvCheck != 0 && !f.operands.contains(.By) { continue }
+                if fv.l == 2 && v.l > 1 { continue }
+                if vvvvCheck != 0 && !f.operands.contains(.By) && !f.operands.contains(.Hx) { continue }
             } else {
                 switch f.prefix {
                 case .any: break
@@ -207,6 +208,21 @@ public struct Decoder {
         let f = forms[chosen]
         d.form = UInt16(chosen); d.h = f.handler; d.aux = f.aux; d.cycles = f.cycles
         if memOperand { d.pfx |= Insn.mem }
+        if f.isSIMD {
+            // VEX.L selects 256 bits for forms that have both lengths (LX) or only 256 (L1);
+            // LIG forms ignore it (SDM Vol. 2, 2.3.6.2).
+            var l = 0
+            if let v = vex, let fv = f.vex {
+                d.vex |= Insn.vexEncoded
+                if vW { d.vex |= Insn.vexW }
+                if fv.l == 1 || (fv.l == 2 && v.l == 1) { l = 1; d.vex |= Insn.vexL }
+            }
+            let size = f.simdMemorySize(l: l)
+            d.msz = UInt8(size)
+            if f.attrs.contains("align") || (vex == nil && size == 16 && !f.attrs.contains("unaligned")) {
+                d.vex |= Insn.vexAligned
+            }
+        }
 
         // Operand size.
         var osz: UInt8
@@ -234,6 +250,9 @@ public struct Decoder {
         if needsModRM && mod == 3 { d.rm = breg(mrm | vB, eIsByte) }
         if f.opcodeReg { d.rm = breg((opcode & 7) | rexB, eIsByte) }
         if f.operands.contains(.Sw) || f.operands.contains(.Cd) || f.operands.contains(.Dd) { d.reg = mreg | vR }
+        // MMX registers are numbered by three bits: REX.R/REX.B do not extend them.
+        if f.operands.contains(.Pq) { d.reg = mreg }
+        if needsModRM && mod == 3 && (f.operands.contains(.Qq) || f.operands.contains(.Qd) || f.operands.contains(.Nq)) { d.rm = mrm }
         // Only CR0, CR2, CR3, CR4, CR8 and DR0-DR7 exist; MOV to CS and segment registers 6, 7
         // are undefined (SDM "MOV--Move to/from Control Registers", "MOV"): #UD.
         var undefinedOperand = false

@@ -104,6 +104,25 @@ public enum Disassembler {
             case .Dd: ops.append("dr\(i.reg)")
             case .Xb, .Xv, .Yb, .Yv: break
             case .ES, .CS, .SS, .DS, .FS, .GS: ops.append(o.name.lowercased())
+            case .Vx, .Hx, .Ux, .Wx, .Wo, .Wh, .Wq, .Wd, .Ww, .Wb, .Mx, .Lx:
+                let wide = i.vex & Insn.vexL != 0
+                let vn = (wide && o != .Wo ? "ymm" : "xmm")
+                switch o {
+                case .Vx: ops.append(vn + "\(i.reg)")
+                case .Hx: ops.append(vn + "\(i.vreg)")
+                case .Lx: ops.append(vn + "\(i.imm >> 4)")
+                case .Ux: ops.append(vn + "\(i.rm)")
+                default:
+                    let half = o == .Wh || o == .Wq || o == .Wd || o == .Ww || o == .Wb
+                    ops.append(i.isMem ? memory(i, Int(i.msz) == 32 ? 0 : Int(i.msz), nextRip: nextRip)
+                               : (half ? "xmm" : vn) + "\(i.rm)")
+                }
+            case .Pq: ops.append("mm\(i.reg)")
+            case .Qq, .Qd: ops.append(i.isMem ? memory(i, Int(i.msz), nextRip: nextRip) : "mm\(i.rm)")
+            case .Ebr, .Ewr, .Edr:
+                let w = i.pfx & Insn.rexW != 0 || i.vex & Insn.vexW != 0
+                ops.append(i.isMem ? memory(i, Int(i.msz), nextRip: nextRip) : regName(i.rm, w ? 8 : 4))
+            case .Nq: ops.append("mm\(i.rm)")
             }
         }
         return pre + mn + (ops.isEmpty ? "" : " " + ops.joined(separator: ", "))

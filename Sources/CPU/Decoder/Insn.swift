@@ -16,6 +16,10 @@ public struct Insn {
     public var aux: UInt8 = 0
     public var vreg: UInt8 = 0         // VEX.vvvv
     public var cycles: UInt8 = 1
+    /// SIMD forms: bit 0 VEX-encoded, bit 1 VEX.L = 1 (256-bit), bit 2 VEX.W = 1, bit 3 aligned.
+    public var vex: UInt8 = 0
+    /// SIMD forms: size in bytes of the memory operand (1..32).
+    public var msz: UInt8 = 0
     public var disp: Int32 = 0
     public var imm: UInt64 = 0
     public var imm2: UInt64 = 0
@@ -30,6 +34,10 @@ public struct Insn {
     public static let rex: UInt8 = 16, segOverride: UInt8 = 32, opsizePrefix: UInt8 = 64, rexW: UInt8 = 128
 
     @inline(__always) public var isMem: Bool { pfx & Insn.mem != 0 }
+    /// bit 3: the memory operand must be aligned to its size (#GP(0) otherwise).
+    public static let vexEncoded: UInt8 = 1, vexL: UInt8 = 2, vexW: UInt8 = 4, vexAligned: UInt8 = 8
+    @inline(__always) public var isVEX: Bool { vex & Insn.vexEncoded != 0 }
+    @inline(__always) public var is256: Bool { vex & Insn.vexL != 0 }
     public init() {}
 }
 

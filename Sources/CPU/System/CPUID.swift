@@ -1,6 +1,6 @@
 // CPUID (SDM Vol. 2 "CPUID"): one coherent Intel model that advertises exactly what swemu
-// implements. Floating point, SSE and the APIC are not implemented yet, so their bits are
-// clear; -cpu MODEL,+feat/-feat edits the `features` set.
+// implements; -cpu MODEL,+feat/-feat edits the `features` set, and the decoder turns the
+// instructions of a removed feature into #UD.
 
 public struct CPUModel {
     public var name: String
@@ -22,9 +22,11 @@ public struct CPUModel {
                                              .rdrand, .rdseed, .rdtscp, .rdpid, .smap, .invpcid, .clflushopt,
                                              .sysenter, .syscall, .lm, .fsgsbase, .clflush, .lahf64,
                                              .apic, .x2apic, .tscDeadline, .pcid, .umip, .pku, .pks]
-    public static let `default` = CPUModel(name: "max", features: allInteger)
-    /// Everything the decoder knows, for the differential tester (CRC32 is enumerated by SSE4.2).
-    public static let difftest = CPUModel(name: "difftest", features: allInteger.union([.sse42, .sse2]))
+    /// MMX, SSE through SSE4.2, AES-NI, PCLMULQDQ and FXSAVE (the floating-point issue).
+    public static let allSIMD: Feature = [.mmx, .sse, .sse2, .sse3, .ssse3, .sse41, .sse42, .pclmul, .aes, .fxsr]
+    public static let `default` = CPUModel(name: "max", features: allInteger.union(allSIMD))
+    /// Everything the decoder knows, for the differential tester.
+    public static let difftest = CPUModel(name: "difftest", features: allInteger.union(allSIMD))
 
     public static let featureNames: [(String, Feature)] = [
         ("cx8", .cx8), ("cmov", .cmov), ("cx16", .cx16), ("movbe", .movbe), ("popcnt", .popcnt),
@@ -34,6 +36,11 @@ public struct CPUModel {
         ("lm", .lm), ("fsgsbase", .fsgsbase), ("clflush", .clflush), ("lahf_lm", .lahf64),
         ("pcid", .pcid), ("umip", .umip), ("pku", .pku), ("pks", .pks),
         ("apic", .apic), ("x2apic", .x2apic), ("tsc-deadline", .tscDeadline), ("tsc_deadline_timer", .tscDeadline),
+        ("mmx", .mmx), ("sse", .sse), ("sse2", .sse2), ("sse3", .sse3), ("pni", .sse3), ("ssse3", .ssse3),
+        ("sse4.1", .sse41), ("sse4_1", .sse41), ("sse4.2", .sse42), ("sse4_2", .sse42),
+        ("pclmulqdq", .pclmul), ("pclmuldq", .pclmul), ("aes", .aes), ("fxsr", .fxsr),
+        ("avx", .avx), ("avx2", .avx2), ("fma", .fma), ("f16c", .f16c),
+        ("xsave", .xsave), ("xsaveopt", .xsaveopt), ("xsavec", .xsavec), ("xsaves", .xsaves),
     ]
     public static func named(_ n: String) -> CPUModel? {
         switch n {
@@ -50,12 +57,14 @@ public struct CPUModel {
             if n == "Skylake-Server" { m.features.remove(.rdpid) }
             return m
         case "Opteron_G1":
-            var m = CPUModel(name: "Opteron_G1", features: [.cx8, .cmov, .sysenter, .syscall, .lm, .clflush, .apic])
+            var m = CPUModel(name: "Opteron_G1", features: [.cx8, .cmov, .sysenter, .syscall, .lm, .clflush, .apic,
+                                                             .mmx, .fxsr, .sse, .sse2])
             m.family = 15; m.model = 6; m.stepping = 1; m.pages1G = false; m.vendor = "AuthenticAMD"
             m.brand = "AMD Opteron 240 (Gen 1 Class Opteron)"
             return m
         case "qemu64":
-            var m = CPUModel(name: "qemu64", features: [.cx8, .cmov, .cx16, .popcnt, .sysenter, .syscall, .lm, .clflush, .lahf64, .apic])
+            var m = CPUModel(name: "qemu64", features: [.cx8, .cmov, .cx16, .popcnt, .sysenter, .syscall, .lm, .clflush, .lahf64, .apic,
+                                                         .mmx, .fxsr, .sse, .sse2, .sse3])
             m.family = 15; m.model = 107; m.stepping = 1; m.pages1G = false
             m.brand = "QEMU Virtual CPU version 2.5+"
             return m
@@ -87,14 +96,17 @@ extension CPU {
             let ebx = UInt32(apicID & 0xFF) << 24 | n << 16 | 8 << 8
             // PCID (bit 17) is always implemented (the TLB flushes instead of tagging).
             var ecx: UInt32 = bit(.pcid, 17) | bit(.cx16, 13) | bit(.movbe, 22) | bit(.popcnt, 23) | bit(.rdrand, 30)
-            if f.contains(.sse42) { ecx |= 1 << 20 }
+            ecx |= bit(.sse3, 0) | bit(.pclmul, 1) | bit(.ssse3, 9) | bit(.fma, 12) | bit(.sse41, 19) | bit(.sse42, 20)
+            ecx |= bit(.aes, 25) | bit(.xsave, 26) | bit(.avx, 28) | bit(.f16c, 29)
+            if f.contains(.xsave) && s.pointee.cr4 & CR4.osxsave != 0 { ecx |= 1 << 27 }   // OSXSAVE
             ecx |= bit(.x2apic, 21) | bit(.tscDeadline, 24)
             var edx: UInt32 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 13 | 1 << 16 | 1 << 17
             edx |= bit(.cx8, 8) | (apicEnabled ? bit(.apic, 9) : 0) | bit(.sysenter, 11) | bit(.cmov, 15) | bit(.clflush, 19)
+            edx |= bit(.mmx, 23) | bit(.fxsr, 24) | bit(.sse, 25) | bit(.sse2, 26)
             if n > 1 { edx |= 1 << 28 }            // HTT: more than one logical processor
             return (sig, ebx, ecx, edx)
         case 7 where sub == 0:
-            let ebx = bit(.fsgsbase, 0) | bit(.bmi1, 3) | 1 << 7 | bit(.bmi2, 8) | 1 << 9 | bit(.invpcid, 10)
+            let ebx = bit(.fsgsbase, 0) | bit(.bmi1, 3) | bit(.avx2, 5) | 1 << 7 | bit(.bmi2, 8) | 1 << 9 | bit(.invpcid, 10)
                 | bit(.rdseed, 18) | bit(.adx, 19) | bit(.smap, 20) | bit(.clflushopt, 23)
             // ECX: UMIP, PKU, OSPKE (= CR4.PKE), RDPID, PKS.
             let ospke: UInt32 = s.pointee.cr4 & CR4.pke != 0 ? 1 << 4 : 0

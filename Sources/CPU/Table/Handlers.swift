@@ -30,4 +30,10 @@ public enum H: UInt16, CaseIterable {
     case invlpg, invpcid, swapgs, movCR, movRC, movDR, movRD, wbinvd, clflush, fence
     case syscall, sysret, sysenter, sysexit, ud, rdrand, rdseed, stac, clac, rdpkru, wrpkru, fninit, fnclex, fnstsw, fnstcw, fldcw, fwait
     case rdfsbase, rdgsbase, wrfsbase, wrgsbase
+    // SSE/AVX (Semantics/SSE.swift), MMX (MMX.swift), FXSAVE (FXSave.swift)
+    case vfp, vint, vblendv, vshiftI, vcvtToGPR, vcvtFromGPR, vcomi, vmsk, vptest, vpcmpstr
+    case movVW, movWV, movScalarLoad, movScalarStore, movLH, movLHStore, movdToX, movdFromX, movqToX, movqFromX
+    case pinsr, pextr, maskmov, ldmxcsr, stmxcsr, cvtFromMM, cvtToMM
+    case mmx, mmxShiftI, mmxMsk, movdToMM, movdFromMM, movqMM, movqMMStore, movq2dq, movdq2q, pinsrwMM, pextrwMM, emms
+    case fxsave, fxrstor
 }

@@ -27,6 +27,14 @@ public enum Operand: UInt8 {
     case Sw, Cd, Dd, By, Ry
     case Xb, Xv, Yb, Yv
     case ES, CS, SS, DS, FS, GS
+    // SIMD (SDM Appendix A.2): V = ModRM.reg XMM/YMM, W = ModRM.rm XMM/YMM or memory,
+    // H = VEX.vvvv, U = ModRM.rm register only, P/Q/N the same for MMX registers. The suffix
+    // gives the memory size: x = 16 or 32 (VEX.L), o = 16, h = half of x, q = 8, d = 4, w = 2,
+    // b = 1. Mx: memory of size x only.
+    case Vx, Hx, Wx, Ux, Wo, Wh, Wq, Wd, Ww, Wb, Mx, Pq, Qq, Nq, Lx
+    /// Qd: MMX register or m32 (the MMX PUNPCKL* forms). Ebr/Ewr/Edr: a general register
+    /// (32 bits, 64 with REX.W/VEX.W) or memory of 1/2/4 bytes (PEXTRx, PINSRx, EXTRACTPS).
+    case Qd, Ebr, Ewr, Edr
 }
 
 public enum MandatoryPrefix: UInt8 { case any, none, p66, pF3, pF2 }
@@ -48,6 +56,15 @@ public struct Feature: OptionSet, Hashable {
     public static let syscall = Feature(rawValue: 1 << 18), lm = Feature(rawValue: 1 << 19)
     public static let fsgsbase = Feature(rawValue: 1 << 20), sse2 = Feature(rawValue: 1 << 21)
     public static let clflush = Feature(rawValue: 1 << 22), lahf64 = Feature(rawValue: 1 << 23)
+    // Floating point and SIMD (the FP issue); SSE2 and SSE4.2 are above.
+    public static let mmx = Feature(rawValue: 1 << 24), sse = Feature(rawValue: 1 << 25)
+    public static let sse3 = Feature(rawValue: 1 << 26), ssse3 = Feature(rawValue: 1 << 27)
+    public static let sse41 = Feature(rawValue: 1 << 28), pclmul = Feature(rawValue: 1 << 29)
+    public static let aes = Feature(rawValue: 1 << 30), avx = Feature(rawValue: 1 << 31)
+    public static let avx2 = Feature(rawValue: 1 << 32), fma = Feature(rawValue: 1 << 33)
+    public static let f16c = Feature(rawValue: 1 << 34), fxsr = Feature(rawValue: 1 << 35)
+    public static let xsave = Feature(rawValue: 1 << 36), xsaveopt = Feature(rawValue: 1 << 37)
+    public static let xsavec = Feature(rawValue: 1 << 38), xsaves = Feature(rawValue: 1 << 39)
     // Local APIC features (CPUID.1:EDX[9], ECX[21], ECX[24]); bits from 40 up are platform features.
     public static let apic = Feature(rawValue: 1 << 40), x2apic = Feature(rawValue: 1 << 41)
     public static let tscDeadline = Feature(rawValue: 1 << 42)
@@ -79,7 +96,7 @@ public struct FlagSet: OptionSet {
 }
 
 public struct VEXSpec: Equatable {
-    public var l: Int8      // 0, 1, or -1 (LIG)
+    public var l: Int8      // 0, 1, 2 (either, LX) or -1 (LIG)
     public var pp: MandatoryPrefix
     public var w: Int8      // -1 WIG
 }
@@ -110,6 +127,24 @@ public struct InsnForm {
     public var only64: Bool { attrs.contains("o64") }
     public var lockable: Bool { attrs.contains("lock") }
     public var hasModRM: Bool { modrm != .none }
+    /// Reads or writes XMM/YMM or MMX registers (the SIMD operand kinds).
+    public var isSIMD: Bool { operands.contains { $0.rawValue >= Operand.Vx.rawValue } }
+    /// Size in bytes of the SIMD memory operand for vector length `l` (0: 128, 1: 256).
+    public func simdMemorySize(l: Int) -> Int {
+        for o in operands {
+            switch o {
+            case .Wx, .Mx: return l == 1 ? 32 : 16
+            case .Wo: return 16
+            case .Wh: return l == 1 ? 16 : 8
+            case .Wq, .Qq: return 8
+            case .Wd, .Qd, .Edr: return 4
+            case .Ww, .Ewr: return 2
+            case .Wb, .Ebr: return 1
+            default: continue
+            }
+        }
+        return 0
+    }
     public var isByte: Bool { operands.contains { [.Eb, .Gb, .AL, .Zb, .Ob, .Xb, .Yb].contains($0) } && !attrs.contains("notbyte") }
 }
 
@@ -131,6 +166,7 @@ func row(_ mnemonic: String, _ operands: String, _ encoding: String, _ handler: 
             case "L0", "LZ", "128": spec.l = 0
             case "L1", "256": spec.l = 1
             case "LIG": spec.l = -1
+            case "LX": spec.l = 2          // 128 or 256 bits, from VEX.L
             case "NP": spec.pp = .none
             case "66": spec.pp = .p66
             case "F3": spec.pp = .pF3
@@ -195,6 +231,8 @@ extension Operand {
                            "Ib", "Iw", "Iz", "Iv", "Ibs", "Iw2", "Jb", "Jz", "Ap", "Zb", "Zv", "Zq",
                            "AL", "AX", "eAX", "rAX", "CL", "DX", "1",
                            "Ob", "Ov", "Sw", "Cd", "Dd", "By", "Ry", "Xb", "Xv", "Yb", "Yv",
-                           "ES", "CS", "SS", "DS", "FS", "GS"]
+                           "ES", "CS", "SS", "DS", "FS", "GS",
+                           "Vx", "Hx", "Wx", "Ux", "Wo", "Wh", "Wq", "Wd", "Ww", "Wb", "Mx", "Pq", "Qq", "Nq", "Lx",
+                           "Qd", "Ebr", "Ewr", "Edr"]
     public var name: String { Operand.allNames[Int(rawValue)] }
 }
