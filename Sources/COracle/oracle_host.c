@@ -62,7 +62,8 @@
 #define V_HOST_FSB   0x210
 #define V_HOST_GSB   0x218
 #define V_HOST_FX    0x400   // 512 bytes, FXSAVE64 of the host
-#define V_GUEST_FX   0x600   // 512 bytes, clean FP/SSE state loaded before the instruction
+#define V_OUT_XS     0x800   // 1024 bytes (64-aligned): XSAVE of the guest's x87/SSE/AVX state after the instruction
+#define V_IN_XS      0xC00   // 1024 bytes (64-aligned): the guest's state, loaded with XRSTOR (RFBM 7)
 
 // The fall-through epilogue lives at FALL_EPILOGUE_OFFSET; the bytes at code + len are a
 // JMP rel32 to it, so a branch to any other offset lands on INT3 filler (fault 3, rip = target + 1)
@@ -97,6 +98,12 @@ static void ld_abs(emit_t *e, int reg, uint32_t addr) {
 static void fx_abs(emit_t *e, int sub, uint32_t addr) {
     eb(e, 0x48); eb(e, 0x0F); eb(e, 0xAE); eb(e, 0x04 | (sub << 3)); eb(e, 0x25); ed(e, addr);
 }
+// REX.W 0F AE /sub [abs32]  (xsave64 /4, xrstor64 /5); EDX:EAX is the feature bitmap
+static void xs_abs(emit_t *e, int sub, uint32_t addr) {
+    eb(e, 0x48); eb(e, 0x0F); eb(e, 0xAE); eb(e, 0x04 | (sub << 3)); eb(e, 0x25); ed(e, addr);
+}
+// mov eax, 7 ; mov edx, 0   (no flags touched)
+static void rfbm7(emit_t *e) { eb(e, 0xB8); ed(e, 7); eb(e, 0xBA); ed(e, 0); }
 // mov rsp, imm32 (sign-extended)
 static void mov_rsp_imm(emit_t *e, uint32_t v) { eb(e, 0x48); eb(e, 0xC7); eb(e, 0xC4); ed(e, v); }
 // jmp qword [abs32]
@@ -108,6 +115,7 @@ static size_t build_epilogue(uint8_t *buf, uint32_t exit_id) {
     mov_rsp_imm(&e, (uint32_t)STACK_TOP);
     eb(&e, 0x9C);                                               // pushfq
     eb(&e, 0x8F); eb(&e, 0x04); eb(&e, 0x25); ed(&e, (uint32_t)(VARS + V_OUT_FLAGS)); // pop qword [out_flags]
+    rfbm7(&e); xs_abs(&e, 4, (uint32_t)(VARS + V_OUT_XS));     // xsave64 [out_xs] (x87, SSE, AVX)
     eb(&e, 0xC7); eb(&e, 0x04); eb(&e, 0x25); ed(&e, (uint32_t)(VARS + V_EXIT)); ed(&e, exit_id); // mov dword [exit], id
     jmp_abs(&e, (uint32_t)(VARS + V_HOSTRET));
     return (size_t)(e.p - buf);
@@ -121,7 +129,7 @@ static void build_control(uint8_t *base) {
     eb(&e, 0x41); eb(&e, 0x56); eb(&e, 0x41); eb(&e, 0x57);     // push r14; push r15
     st_abs(&e, 4, (uint32_t)(VARS + V_HOST_RSP));               // mov [host_rsp], rsp
     fx_abs(&e, 0, (uint32_t)(VARS + V_HOST_FX));                // fxsave64 [host_fx]
-    fx_abs(&e, 1, (uint32_t)(VARS + V_GUEST_FX));               // fxrstor64 [guest_fx]
+    rfbm7(&e); xs_abs(&e, 5, (uint32_t)(VARS + V_IN_XS));      // xrstor64 [in_xs]: the guest's x87/SSE/AVX state
     if (have_fsgsbase) {
         // mov word [host_fs], fs ; mov word [host_gs], gs
         eb(&e, 0x8C); eb(&e, 0x24); eb(&e, 0x25); ed(&e, (uint32_t)(VARS + V_HOST_FS));
@@ -193,15 +201,7 @@ static int host_init(void) {
     uint64_t target = ORACLE_CODE_BASE;
     memcpy(v + V_TARGET, &target, 8);
     memcpy(v + V_HOSTRET, &host_ret_addr, 8);
-    // Clean FP/SSE state for the guest: FCW 0x037F, MXCSR 0x1F80 (all masked), all regs 0.
-    uint8_t *gfx = v + V_GUEST_FX;
-    memset(gfx, 0, 512);
-    uint16_t fcw = 0x037F; memcpy(gfx + 0, &fcw, 2);
-    uint32_t mxcsr = 0x1F80, mxmask = 0xFFFF; memcpy(gfx + 24, &mxcsr, 4); memcpy(gfx + 28, &mxmask, 4);
-    {
-        // Use the CPU's real MXCSR_MASK (FXRSTOR #GPs if reserved MXCSR bits are set; 0x1F80 is always fine,
-        // but the mask field itself is ignored by FXRSTOR). Keep as is.
-    }
+    // (The guest's extended state is written to V_IN_XS before every run.)
     if (mprotect(ctrl, 0x1000, PROT_READ | PROT_EXEC) != 0)
         return oracle_fail_(ORACLE_ERR_MAP, "host oracle: mprotect of the control code failed");
     enter_guest = (void (*)(void))(uintptr_t)CTRL_CODE;
@@ -270,6 +270,22 @@ static void oracle_signal_handler(int sig, siginfo_t *si, void *vctx) {
     *(volatile uint64_t *)(uintptr_t)(VARS + V_OUT_FLAGS) = (uint64_t)g[REG_EFL];
     *(volatile uint64_t *)(uintptr_t)(VARS + V_IN_GPR) = (uint64_t)g[REG_RIP]; // stash fault RIP (in area no longer needed)
     *(volatile uint32_t *)(uintptr_t)(VARS + V_EXIT) = EXIT_FAULT;
+    // The extended state at the fault, from the signal frame (FXSAVE layout, then the XSAVE
+    // header and components in the standard format when the kernel marks them present).
+    {
+        uint8_t *out = (uint8_t *)(uintptr_t)(VARS + V_OUT_XS);
+        const uint8_t *fp = (const uint8_t *)uc->uc_mcontext.fpregs;
+        for (int k = 0; k < 1024; k++) out[k] = 0;
+        if (fp) {
+            for (int k = 0; k < 512; k++) out[k] = fp[k];
+            uint32_t magic1 = *(const uint32_t *)(fp + 464);
+            if (magic1 == 0x46505853u) {            // FP_XSTATE_MAGIC1: header and AVX follow
+                for (int k = 512; k < 832; k++) out[k] = fp[k];
+            } else {
+                out[512] = 3;                        // x87 and SSE only; AVX in its init state
+            }
+        }
+    }
     f_trapno = (int64_t)g[REG_TRAPNO];
     f_err = (uint64_t)g[REG_ERR];
     f_cr2 = (uint64_t)g[REG_CR2];
@@ -339,7 +355,57 @@ static int dangerous(const uint8_t *c, size_t len) {
     return 0;
 }
 
+// The state for the old API: FCW 0x037F, MXCSR 0x1F80, all registers 0.
+static void clean_xstate(uint8_t *xs) {
+    memset(xs, 0, ORACLE_XSTATE_SIZE);
+    uint16_t fcw = 0x037F; memcpy(xs + ORACLE_XS_FCW, &fcw, 2);
+    uint32_t mxcsr = 0x1F80; memcpy(xs + ORACLE_XS_MXCSR, &mxcsr, 4);
+}
+
+// Normalize a saved area: XSTATE_BV = 7, XCOMP_BV = 0, components reported in their init
+// state written out with their init values (SDM Vol. 1, 13.6).
+static void normalize_xstate(uint8_t *xs) {
+    uint64_t bv; memcpy(&bv, xs + ORACLE_XS_HEADER, 8);
+    if (!(bv & 1)) {
+        uint16_t fcw = 0x037F; memcpy(xs + ORACLE_XS_FCW, &fcw, 2);
+        memset(xs + 2, 0, 6);                 // FSW, FTW, FOP
+        memset(xs + 8, 0, 16);                // FIP, FDP
+        memset(xs + ORACLE_XS_ST, 0, 128);
+    }
+    if (!(bv & 2)) memset(xs + ORACLE_XS_XMM, 0, 256);
+    if (!(bv & 4)) memset(xs + ORACLE_XS_YMMH, 0, 256);
+    uint64_t seven = 7, zero = 0;
+    memcpy(xs + ORACLE_XS_HEADER, &seven, 8); memcpy(xs + ORACLE_XS_HEADER + 8, &zero, 8);
+}
+
+static uint32_t host_mxcsr_mask(void) {
+    static uint32_t mask;
+    if (!mask) {
+        static uint8_t area[512] __attribute__((aligned(16)));
+        __asm__ volatile("fxsave64 %0" : "=m"(area));
+        memcpy(&mask, area + 28, 4);
+        if (!mask) mask = 0xFFBF;
+    }
+    return mask;
+}
+
+static int host_run(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem, void *xs, oracle_fault *fault);
+
 int oracle_host_run64(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem, oracle_fault *fault) {
+    return host_run(code, len, regs, mem, NULL, fault);
+}
+
+int oracle_host_run64x(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem, void *xs, oracle_fault *fault) {
+    if (!xs) return oracle_fail_(ORACLE_ERR_ARG, "host oracle: bad argument");
+    return host_run(code, len, regs, mem, xs, fault);
+}
+
+int oracle_host_run32x(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem, void *xs, oracle_fault *fault) {
+    (void)code; (void)len; (void)regs; (void)mem; (void)xs; (void)fault;
+    return oracle_fail_(ORACLE_ERR_ARG, "host oracle: compatibility mode is not implemented yet");
+}
+
+static int host_run(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem, void *xs, oracle_fault *fault) {
     if (!code || !regs || !mem || !fault || len == 0 || len > 15)
         return oracle_fail_(ORACLE_ERR_ARG, "host oracle: bad argument");
     if (dangerous(code, len))
@@ -366,6 +432,16 @@ int oracle_host_run64(const uint8_t *code, size_t len, oracle_regs *regs, uint8_
     memcpy(v + V_IN_FLAGS, &fl, 8);
     uint32_t zero = 0;
     memcpy(v + V_EXIT, &zero, 4);
+    uint8_t *in_xs = v + V_IN_XS;
+    if (xs) {
+        memcpy(in_xs, xs, ORACLE_XSTATE_SIZE);
+        uint32_t m; memcpy(&m, in_xs + ORACLE_XS_MXCSR, 4); m &= host_mxcsr_mask(); memcpy(in_xs + ORACLE_XS_MXCSR, &m, 4);
+        uint64_t seven = 7; memcpy(in_xs + ORACLE_XS_HEADER, &seven, 8);
+        memset(in_xs + ORACLE_XS_HEADER + 8, 0, 56);
+    } else {
+        clean_xstate(in_xs);
+        uint64_t three = 3; memcpy(in_xs + ORACLE_XS_HEADER, &three, 8);
+    }
 
     __asm__ volatile("" ::: "memory");
     guest_active = 1;
@@ -390,6 +466,10 @@ int oracle_host_run64(const uint8_t *code, size_t len, oracle_regs *regs, uint8_
         fault->fault = -1;
         fault->error_code = 0;
         fault->fault_addr = 0;
+    }
+    if (xs) {
+        memcpy(xs, v + V_OUT_XS, ORACLE_XSTATE_SIZE);
+        normalize_xstate((uint8_t *)xs);
     }
     if (!(oracle_opts_ & ORACLE_OPT_KEEP_HANDLERS)) restore_handlers();
     return 0;

@@ -45,6 +45,9 @@ struct TestCase {
     var isMem = false
     /// Arithmetic flags and DF compared after the instruction.
     var flagMask: UInt64 = 0xCD5
+    /// SIMD groups: the extended state (XSAVE format) the case starts from; empty otherwise.
+    var xs: [UInt8] = []
+    var group: Group = .integer
     var dataBase: UInt64 { mode == 16 ? ORACLE_DATA_BASE16 : ORACLE_DATA_BASE }
     var codeBase: UInt64 { mode == 16 ? ORACLE_CODE_BASE16 : ORACLE_CODE_BASE }
 }
@@ -79,11 +82,13 @@ struct CaseGenerator {
         let f = forms[fi]
         var c = TestCase(mode: mode)
         c.form = fi
+        c.group = group(of: f)
         let m64 = mode == 64
         for r in 0..<16 { c.regs[r] = m64 ? rng.edge(8) : rng.edge(4) }
         c.flags = (rng.next() & 0x8D5) | 2
         if rng.chance(1, 4) { c.flags |= 0x400 }
         for k in 0..<c.mem.count { c.mem[k] = UInt8(truncatingIfNeeded: rng.next()) }
+        if c.group != .integer { simdState(&c) }
 
         // Operand size.
         let yForm = f.operands.contains { [.Gy, .Ey, .By, .Ry].contains($0) }
@@ -137,7 +142,14 @@ struct CaseGenerator {
         if f.handler == .xlat { pinned.insert(3) }
         if f.handler == .shldCL || f.handler == .shrdCL { pinned.insert(1) }   // CL must stay <= 16
         if f.handler == .enter || f.handler == .leave { pinned.insert(5) }
-        let dataTarget = c.dataBase + 0x100 + UInt64(rng.below(0x1C00)) & ~UInt64(rng.chance(1, 2) ? 0 : 7)
+        if f.handler == .maskmov { pinned.insert(7) }
+        var dataTarget = c.dataBase + 0x100 + UInt64(rng.below(0x1C00)) & ~UInt64(rng.chance(1, 2) ? 0 : 7)
+        // SIMD memory operands: mostly aligned to 32 bytes (aligned forms #GP otherwise), and
+        // sometimes across the page boundary in the middle of the data area.
+        if c.group != .integer {
+            if rng.chance(7, 8) { dataTarget &= ~31 }
+            if rng.chance(1, 16) { dataTarget = c.dataBase + 0x1000 - UInt64(1 + rng.below(31)) }
+        }
         var regField = f.regField >= 0 ? UInt8(f.regField) : UInt8(rng.below(8))
         if f.operands.contains(.Sw) { regField = UInt8(rng.below(6)) }
         if m64 && f.regField < 0 && rng.chance(1, 3) { rex |= 0x44 }  // REX.R
@@ -317,6 +329,11 @@ struct CaseGenerator {
         case .xlat: c.regs[3] = c.dataBase + UInt64(rng.below(0x100))
         case .enter, .leave: c.regs[5] = c.dataBase + 0x1800 + UInt64(rng.below(0x40)) * 8
         case .loop, .jcxz: c.regs[1] = UInt64(rng.below(3))
+        case .maskmov: c.regs[7] = dataTarget & (mode == 16 ? 0xFFFF : ~0)
+        case .vpcmpstr:
+            // Explicit lengths around the element counts, negative ones included.
+            if rng.chance(3, 4) { c.regs[0] = UInt64(bitPattern: Int64(rng.below(41) - 20)) }
+            if rng.chance(3, 4) { c.regs[2] = UInt64(bitPattern: Int64(rng.below(41) - 20)) }
         case .ret:
             let a = Int(sp - c.dataBase)
             let rv = rng.chance(3, 4) ? target : c.codeBase + UInt64(len)

@@ -19,6 +19,7 @@ func compare(_ c: TestCase, _ want: Outcome, _ got: Outcome) -> [String] {
     for r in 0..<nregs where want.regs[r] & m != got.regs[r] & m { d.append(regNames[r]) }
     if (want.flags ^ got.flags) & c.flagMask != 0 { d.append("flags") }
     if want.mem != got.mem { d.append("mem") }
+    if !want.xs.isEmpty && !got.xs.isEmpty { d += compareXState(c.mode, want.xs, got.xs) }
     return d
 }
 
@@ -47,7 +48,17 @@ func describe(_ c: TestCase, _ want: Outcome, _ got: Outcome, _ diffs: [String])
                 t += " mem[+\(hexs(UInt64(k)))]=\(hexs(UInt64(o.mem[k])))"
             }
         }
+        for name in diffs where ["fcw", "fsw", "ftw", "mxcsr"].contains(name) || name.hasPrefix("st") || name.hasPrefix("xmm") || name.hasPrefix("ymmh") {
+            t += " \(name)=\(xstateItem(name, o.xs))"
+        }
         return t
+    }
+    if !c.xs.isEmpty {
+        s += " mxcsr=\(xstateItem("mxcsr", c.xs))"
+        for name in diffs where name.hasPrefix("xmm") || name.hasPrefix("ymmh") || name.hasPrefix("st") { s += " \(name)=\(xstateItem(name, c.xs))" }
+        // The sources: the register operands of the instruction.
+        s += " src:"
+        for r in 0..<(c.mode == 64 ? 16 : 8) { s += " x\(r)=\(xstateItem("xmm\(r)", c.xs))" }
     }
     s += " | expected: " + outc(want) + " | got: " + outc(got)
     return s

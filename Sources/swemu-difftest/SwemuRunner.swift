@@ -25,6 +25,7 @@ struct Outcome {
     var fault = -1
     var errorCode: UInt64 = 0
     var faultAddr: UInt64 = 0
+    var xs: [UInt8] = []
 }
 
 final class SwemuRunner {
@@ -35,8 +36,13 @@ final class SwemuRunner {
     let decoder: Decoder
     var trapped = false
 
-    init(mode: Int) {
+    /// 32-bit code in compatibility mode (long mode, CPL 3, paging) like the host oracle's
+    /// oracle_host_run32x, used for the SIMD groups; otherwise 32-bit protected mode as Unicorn.
+    let compat: Bool
+
+    init(mode: Int, compat: Bool = false) {
         self.mode = mode
+        self.compat = compat
         mem = PhysicalMemory(size: 0x2020_0000)
         cpu = CPU(memory: mem, bus: bus, model: .difftest)
         decoder = Decoder(mode: mode == 64 ? .m64 : mode == 32 ? .m32 : .m16, features: CPUModel.difftest.features)
@@ -52,7 +58,7 @@ final class SwemuRunner {
     func prepare() {
         let st = cpu.s
         cpu.reset()
-        switch mode {
+        switch mode == 32 && compat ? 64 : mode {
         case 64:
             func pte(_ a: UInt64, _ v: UInt64) { mem.write(a, le(v, 8)) }
             for a in stride(from: UInt64(0x1000), to: 0x6000, by: 8) { pte(a, 0) }
@@ -64,10 +70,13 @@ final class SwemuRunner {
             pte(0x4000 + 8 * (((ORACLE_DATA_BASE >> 12) + 1) & 511), (ORACLE_DATA_BASE + 0x1000) | 7 | 1 << 63)
             pte(0x5000 + 8 * ((ORACLE_CODE_BASE >> 12) & 511), ORACLE_CODE_BASE | 7)
             st.pointee.cr3 = 0x1000
-            st.pointee.cr4 = CR4.pae | CR4.osfxsr
+            st.pointee.cr4 = CR4.pae | CR4.osfxsr | CR4.osxmmexcpt | CR4.osxsave
+            st.pointee.xcr0 = 7
             st.pointee.efer = EFER.lme | EFER.lma | EFER.nxe | EFER.sce
             st.pointee.cr0 = CR0.pe | CR0.pg | CR0.wp | CR0.et | CR0.ne
-            cpu.segs[Seg.cs] = SegmentCache(selector: 0x33, base: 0, limit: 0xFFFF_FFFF, attr: 0xA0FB)
+            // Linux's user code segments: 0x33 (64-bit), 0x23 (32-bit, compatibility mode).
+            cpu.segs[Seg.cs] = mode == 64 ? SegmentCache(selector: 0x33, base: 0, limit: 0xFFFF_FFFF, attr: 0xA0FB)
+                                          : SegmentCache(selector: 0x23, base: 0, limit: 0xFFFF_FFFF, attr: 0xC0FB)
             for r in [Seg.ss, Seg.ds, Seg.es] { cpu.segs[r] = SegmentCache(selector: 0x2B, base: 0, limit: 0xFFFF_FFFF, attr: 0xC0F3) }
             cpu.segs[Seg.fs] = SegmentCache(selector: 0, base: 0, limit: 0xFFFF_FFFF, attr: 0xC0F3)
             cpu.segs[Seg.gs] = SegmentCache(selector: 0, base: 0, limit: 0xFFFF_FFFF, attr: 0xC0F3)
@@ -98,10 +107,12 @@ final class SwemuRunner {
 
     func run(_ c: TestCase) -> Outcome {
         let st = cpu.s
-        if st.pointee.codeMode != UInt8(mode == 64 ? 2 : mode == 32 ? 1 : 0) || st.pointee.efer & EFER.lma != (mode == 64 ? EFER.lma : 0)
+        let lm = mode == 64 || compat
+        if st.pointee.codeMode != UInt8(mode == 64 ? 2 : mode == 32 ? 1 : 0) || st.pointee.efer & EFER.lma != (lm ? EFER.lma : 0)
             || st.pointee.cr0 & CR0.pg != (mode == 16 ? 0 : CR0.pg) { prepare() }
         // The instruction may have changed segment or mode state: restore what matters.
-        if mode == 64 { cpu.setCPL(3) } else { cpu.setCPL(0) }
+        if lm { cpu.setCPL(3) } else { cpu.setCPL(0) }
+        if !c.xs.isEmpty { c.xs.withUnsafeBytes { cpu.importXState(from: $0.baseAddress!) } }
         for r in 0..<16 { cpu.gpr[r] = c.regs[r] }
         cpu.rflags = (c.flags & 0xCD5) | 2 | FL.if
         st.pointee.exitRequest = 0; st.pointee.halted = 0; st.pointee.shadow = 0
@@ -130,6 +141,10 @@ final class SwemuRunner {
         }
         for r in 0..<16 { out.regs[r] = cpu.gpr[r] }
         out.flags = cpu.rflags
+        if !c.xs.isEmpty {
+            out.xs = [UInt8](repeating: 0, count: 832)
+            out.xs.withUnsafeMutableBytes { cpu.exportXState(to: $0.baseAddress!) }
+        }
         out.mem = mem.read(c.dataBase, count: c.mem.count) ?? []
         return out
     }
@@ -146,14 +161,20 @@ struct Oracle {
         regs.rflags = c.flags & 0xCD5
         var memory = c.mem
         var f = oracle_fault()
+        var xs = [UInt8](repeating: 0, count: Int(ORACLE_XSTATE_SIZE))
+        let simd = !c.xs.isEmpty
+        if simd { for k in 0..<c.xs.count { xs[k] = c.xs[k] } }
         let rc = c.bytes.withUnsafeBufferPointer { code in
             memory.withUnsafeMutableBufferPointer { m in
-                mode == 64 ? oracle_host_run64(code.baseAddress, code.count, &regs, m.baseAddress, &f)
+                simd ? (mode == 64 ? oracle_host_run64x(code.baseAddress, code.count, &regs, m.baseAddress, &xs, &f)
+                                   : oracle_host_run32x(code.baseAddress, code.count, &regs, m.baseAddress, &xs, &f))
+                : mode == 64 ? oracle_host_run64(code.baseAddress, code.count, &regs, m.baseAddress, &f)
                            : oracle_unicorn_run(Int32(mode), code.baseAddress, code.count, &regs, m.baseAddress, &f)
             }
         }
         if rc != ORACLE_OK { return nil }
         var o = Outcome()
+        if simd { o.xs = Array(xs.prefix(832)) }
         withUnsafeBytes(of: &regs.gpr) { p in for r in 0..<16 { o.regs[r] = p.load(fromByteOffset: r * 8, as: UInt64.self) } }
         o.flags = regs.rflags; o.rip = regs.rip; o.mem = memory
         o.fault = Int(f.fault); o.errorCode = f.error_code; o.faultAddr = f.fault_addr

@@ -141,6 +141,8 @@ void oracle_unicorn_shutdown(void);
 #define ORACLE_XS_HEADER   512
 #define ORACLE_XS_YMMH     576
 typedef struct { _Alignas(64) uint8_t b[ORACLE_XSTATE_SIZE]; } oracle_xstate;
+// The functions take the area as `void *` (ORACLE_XSTATE_SIZE bytes, any alignment: Swift
+// cannot import the over-aligned struct); they copy it to an aligned buffer of their own.
 
 // Like oracle_host_run64, with the extended state: `xs` in is loaded (x87, SSE and AVX
 // components; XSTATE_BV in the input is ignored, all three are loaded; MXCSR bits the host
@@ -149,7 +151,7 @@ typedef struct { _Alignas(64) uint8_t b[ORACLE_XSTATE_SIZE]; } oracle_xstate;
 // XSTATE_BV = 7, a component the CPU reported in its init state is written out with its
 // init values (FCW 0x037F, FSW 0, FTW 0, MXCSR kept, registers 0), FIP/FDP/FOP as saved.
 int oracle_host_run64x(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem,
-                       oracle_xstate *xs, oracle_fault *fault);
+                       void *xs, oracle_fault *fault);
 
 // 32-bit code on the host CPU, in compatibility mode (a 64-bit Linux process far-jumps to
 // its 32-bit user code segment, selector 0x23, and back to 0x33 afterwards). Same contract
@@ -159,7 +161,7 @@ int oracle_host_run64x(const uint8_t *code, size_t len, oracle_regs *regs, uint8
 // CPL 3 with paging, as in 64-bit mode: ORACLE_DATA_BASE and ORACLE_CODE_BASE are below
 // 4 GiB.
 int oracle_host_run32x(const uint8_t *code, size_t len, oracle_regs *regs, uint8_t *mem,
-                       oracle_xstate *xs, oracle_fault *fault);
+                       void *xs, oracle_fault *fault);
 
 #ifdef __cplusplus
 }

@@ -118,3 +118,54 @@ extension CPU {
         try restoreLegacyRegion(sg, off, wide: i.pointee.pfx & Insn.rexW != 0)
     }
 }
+
+extension CPU {
+    /// Copy the x87, SSE and AVX state out in the XSAVE standard format (SDM Vol. 1, 13.4):
+    /// the legacy region (64-bit FIP/FDP), the header with XSTATE_BV = 7, YMM_Hi128 at 576.
+    /// For tests and state dumps; `p` must hold 832 bytes.
+    public func exportXState(to p: UnsafeMutableRawPointer) {
+        let st = s
+        p.initializeMemory(as: UInt8.self, repeating: 0, count: 832)
+        p.storeBytes(of: st.pointee.fcw, toByteOffset: 0, as: UInt16.self)
+        p.storeBytes(of: st.pointee.fsw, toByteOffset: 2, as: UInt16.self)
+        p.storeBytes(of: abridgedTag, toByteOffset: 4, as: UInt8.self)
+        p.storeBytes(of: st.pointee.fop, toByteOffset: 6, as: UInt16.self)
+        p.storeBytes(of: st.pointee.fip, toByteOffset: 8, as: UInt64.self)
+        p.storeBytes(of: st.pointee.fdp, toByteOffset: 16, as: UInt64.self)
+        p.storeBytes(of: st.pointee.mxcsr, toByteOffset: 24, as: UInt32.self)
+        p.storeBytes(of: CPU.mxcsrMask, toByteOffset: 28, as: UInt32.self)
+        let top = Int(st.pointee.fsw >> 11) & 7
+        for k in 0..<8 {
+            let r = (top + k) & 7
+            p.storeBytes(of: fprs.load(fromByteOffset: 16 * r, as: UInt64.self), toByteOffset: 32 + 16 * k, as: UInt64.self)
+            p.storeBytes(of: fprs.load(fromByteOffset: 16 * r + 8, as: UInt16.self), toByteOffset: 40 + 16 * k, as: UInt16.self)
+        }
+        for r in 0..<16 {
+            for q in 0..<2 { p.storeBytes(of: xmmQ(UInt8(r), q), toByteOffset: 160 + 16 * r + 8 * q, as: UInt64.self) }
+            for q in 0..<2 { p.storeBytes(of: xmmQ(UInt8(r), 2 + q), toByteOffset: 576 + 16 * r + 8 * q, as: UInt64.self) }
+        }
+        p.storeBytes(of: UInt64(7), toByteOffset: 512, as: UInt64.self)
+    }
+    /// Load the x87, SSE and AVX state from the XSAVE standard format (all three components;
+    /// the header is not consulted).
+    public func importXState(from p: UnsafeRawPointer) {
+        let st = s
+        st.pointee.fcw = p.load(fromByteOffset: 0, as: UInt16.self)
+        st.pointee.fsw = p.load(fromByteOffset: 2, as: UInt16.self)
+        st.pointee.fop = p.load(fromByteOffset: 6, as: UInt16.self) & 0x7FF
+        st.pointee.fip = p.load(fromByteOffset: 8, as: UInt64.self)
+        st.pointee.fdp = p.load(fromByteOffset: 16, as: UInt64.self)
+        st.pointee.mxcsr = p.load(fromByteOffset: 24, as: UInt32.self) & CPU.mxcsrMask
+        let top = Int(st.pointee.fsw >> 11) & 7
+        for k in 0..<8 {
+            let r = (top + k) & 7
+            fprs.storeBytes(of: p.load(fromByteOffset: 32 + 16 * k, as: UInt64.self), toByteOffset: 16 * r, as: UInt64.self)
+            fprs.storeBytes(of: UInt64(p.load(fromByteOffset: 40 + 16 * k, as: UInt16.self)), toByteOffset: 16 * r + 8, as: UInt64.self)
+        }
+        setAbridgedTag(p.load(fromByteOffset: 4, as: UInt8.self))
+        for r in 0..<16 {
+            for q in 0..<2 { setXmmQ(UInt8(r), q, p.load(fromByteOffset: 160 + 16 * r + 8 * q, as: UInt64.self)) }
+            for q in 0..<2 { setXmmQ(UInt8(r), 2 + q, p.load(fromByteOffset: 576 + 16 * r + 8 * q, as: UInt64.self)) }
+        }
+    }
+}

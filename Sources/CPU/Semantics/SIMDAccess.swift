@@ -169,21 +169,14 @@ extension CPU {
 
     // MARK: SIMD floating-point exceptions (SDM Vol. 1, 11.5)
 
-    /// Apply the flags a kernel raised (computed with every exception masked): masked ones
-    /// are just recorded. If any raised flag is unmasked, the destination must stay unchanged
-    /// and #XM (CR4.OSXMMEXCPT = 1) or #UD is raised; when an unmasked exception is one
-    /// detected before the computation (invalid, denormal, divide-by-zero), the flags of the
-    /// computation's own results (overflow, underflow, precision) are not set (11.5.2).
+    /// Apply the flags a kernel raised. The kernel ran with the guest's masks; when an
+    /// unmasked exception occurred it says so (SWEMU_VFP_UNMASKED) with the flags the host CPU
+    /// set, the destination must stay unchanged, and #XM (CR4.OSXMMEXCPT = 1) or #UD follows.
     @inline(__always) func mxcsrRaise(_ flags: UInt32) throws(Fault) {
         if _fastPath(flags == 0) { return }
-        let st = s
-        let unmasked = flags & ~(st.pointee.mxcsr >> 7) & 0x3F
-        if _fastPath(unmasked == 0) { st.pointee.mxcsr |= flags; return }
-        try mxcsrUnmasked(flags, unmasked)
-    }
-    @inline(never) func mxcsrUnmasked(_ flags: UInt32, _ unmasked: UInt32) throws(Fault) {
-        let pre: UInt32 = 0x7   // IE, DE, ZE
-        s.pointee.mxcsr |= unmasked & pre != 0 ? flags & pre : flags
-        throw s.pointee.cr4 & CR4.osxmmexcpt != 0 ? Fault.xm : Fault.ud
+        s.pointee.mxcsr |= flags & 0x3F
+        if _slowPath(flags & SWEMU_VFP_UNMASKED != 0) {
+            throw s.pointee.cr4 & CR4.osxmmexcpt != 0 ? Fault.xm : Fault.ud
+        }
     }
 }

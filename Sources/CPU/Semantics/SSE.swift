@@ -321,7 +321,7 @@ extension CPU {
     func cvtFromMM(_ i: I) throws(Fault) {
         try sseCheck(i)
         if i.pointee.isMem { kb.storeBytes(of: try read64(seg(i), ea(i)), as: UInt64.self) }
-        else { try mmxCheck(); kb.storeBytes(of: mm(i.pointee.rm), as: UInt64.self); mmxTouch() }
+        else { try mmxCheck(); kb.storeBytes(of: mm(i.pointee.rm), as: UInt64.self); mmxTouch() }   // before any #XM
         kb.storeBytes(of: UInt64(0), toByteOffset: 8, as: UInt64.self)
         let fl = swemu_vfp(UInt32(i.pointee.aux), kd, xmm(i.pointee.reg), kb, kc, s.pointee.mxcsr, 0)
         try mxcsrRaise(fl)
@@ -333,8 +333,8 @@ extension CPU {
         try mmxCheck()
         let b = try wOperand(i)
         let fl = swemu_vfp(UInt32(i.pointee.aux), kd, kd, b, kc, s.pointee.mxcsr, 0)
+        mmxTouch()          // even when the conversion raises #XM (as hardware does)
         try mxcsrRaise(fl)
-        mmxTouch()
         setMM(i.pointee.reg, kd.load(as: UInt64.self))
     }
 }

@@ -10,8 +10,11 @@ extern "C" {
 
 /// Floating-point operation `op` (KFP in Swift) on 16-byte values: a = first source (and the
 /// destination's old value), b = second source, c = third (FMA, blends), imm = immediate.
-/// Runs with the guest's MXCSR control bits (rounding, DAZ, FTZ) and every exception masked;
-/// writes 16 bytes to d and returns the exception flags raised (MXCSR bits 0-5).
+/// Runs with the guest's MXCSR control bits (rounding, DAZ, FTZ) and masks; writes 16 bytes
+/// to d and returns the exception flags raised (MXCSR bits 0-5). When an unmasked exception
+/// occurs (the host's #XM), d is not written and the result is the flags the CPU set with
+/// SWEMU_VFP_UNMASKED added.
+#define SWEMU_VFP_UNMASKED 0x80000000u
 uint32_t swemu_vfp(uint32_t op, void *d, const void *a, const void *b, const void *c, uint32_t mxcsr, uint32_t imm);
 
 /// Integer or data-movement operation `op` (KInt) on 16-byte values, as swemu_vfp. PCMPxSTRM
