@@ -10,7 +10,8 @@ public final class CPU {
     /// YMM0-15 (32 bytes each; XMMi is the low 16 bytes) and x87 R0-R7 (16 bytes each) in the block.
     public let vregs: UnsafeMutableRawPointer
     public let fprs: UnsafeMutableRawPointer
-    /// Operand scratch for the host SIMD kernels (SIMDAccess.swift), 256 bytes, 32-aligned.
+    /// Operand scratch for the host SIMD kernels (SIMDAccess.swift): +0 vector operands,
+    /// +128 the x87 memory operand, +512 the x87 FXSAVE image; 1024 bytes, 64-aligned.
     let scratch: UnsafeMutableRawPointer
     /// Indices of TLB entries filled since the last flush (Int.max: too many to track).
     let tlbFills: UnsafeMutablePointer<UInt16>
@@ -44,8 +45,8 @@ public final class CPU {
         segs = (raw + MemoryLayout<CPUState>.offset(of: \CPUState.segs)!).assumingMemoryBound(to: SegmentCache.self)
         vregs = raw + MemoryLayout<CPUState>.offset(of: \CPUState.ymm)!
         fprs = raw + MemoryLayout<CPUState>.offset(of: \CPUState.fpr)!
-        scratch = .allocate(byteCount: 256, alignment: 32)
-        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 256)
+        scratch = .allocate(byteCount: 1024, alignment: 64)
+        scratch.initializeMemory(as: UInt8.self, repeating: 0, count: 1024)
         tlb = .allocate(capacity: TLB.sets * TLB.entries)
         tlbFills = .allocate(capacity: TLB.trackedFills)
         tlb.initialize(repeating: TLBEntry(), count: TLB.sets * TLB.entries)

@@ -254,6 +254,8 @@ extension CPU {
         case .emms: try emms()
         case .fxsave: try fxsave(i)
         case .fxrstor: try fxrstor(i)
+        case .x87: try x87(i)
+        case .x87env: try x87env(i)
         default:
             warnOnce("no semantic routine for \(i.pointee.h): #UD")
             throw Fault.ud

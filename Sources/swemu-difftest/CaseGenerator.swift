@@ -89,6 +89,7 @@ struct CaseGenerator {
         if rng.chance(1, 4) { c.flags |= 0x400 }
         for k in 0..<c.mem.count { c.mem[k] = UInt8(truncatingIfNeeded: rng.next()) }
         if c.group != .integer { simdState(&c) }
+        if c.group == .x87 { x87State(&c) }
 
         // Operand size.
         let yForm = f.operands.contains { [.Gy, .Ey, .By, .Ry].contains($0) }

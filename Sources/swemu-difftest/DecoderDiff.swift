@@ -229,6 +229,7 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
             case .lea, .invlpg: size = 0
             case .invpcid: size = 16
             case .fxsave, .fxrstor: size = 512
+            case .x87env: size = (n == 2 ? 14 : 28) + (i.aux & 2 != 0 ? 80 : 0)
             default: size = 1      // INVLPG, PREFETCHh, CLFLUSH(OPT): byte
             }
             out.append(mem(size))
@@ -272,6 +273,9 @@ func canonicalText(_ i: Insn, mode: DecodeMode) -> String {
                 let half = o == .Wh || o == .Wq || o == .Wd || o == .Ww || o == .Wb
                 out.append(i.isMem ? mem(Int(i.msz)) : (half ? "xmm" : vn) + "\(i.rm)")
             }
+        case .ST0: out.append("st0")
+        case .STi: out.append("st\(i.rm & 7)")
+        case .Mt: out.append(mem(10))
         case .Pq: out.append("mm\(i.reg)")
         case .Qq, .Qd: out.append(i.isMem ? mem(Int(i.msz)) : "mm\(i.rm)")
         case .Ebr, .Ewr, .Edr:

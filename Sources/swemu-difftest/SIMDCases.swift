@@ -7,8 +7,6 @@ import COracle
 
 enum Group: String, CaseIterable { case integer, x87, mmx, sse, avx }
 
-let mmxFeatures: Feature = [.mmx]
-let simdFeatures: Feature = [.sse, .sse2, .sse3, .ssse3, .sse41, .sse42, .pclmul, .aes, .fxsr]
 let avxFeatures: Feature = [.avx, .avx2, .fma, .f16c]
 
 /// The group a form belongs to (`--group`).
@@ -17,8 +15,10 @@ func group(of f: InsnForm) -> Group {
     if f.map == 0 && f.opcode >= 0xD8 && f.opcode <= 0xDF { return .x87 }
     let xmm = f.operands.contains { [.Vx, .Wx, .Ux, .Hx, .Wo, .Wh, .Wq, .Wd, .Ww, .Wb, .Mx].contains($0) }
     if f.isSIMD { return xmm ? .sse : .mmx }
-    if !f.feature.intersection(mmxFeatures).isEmpty { return .mmx }
-    if !f.feature.intersection(simdFeatures).isEmpty { return .sse }
+    if f.handler == .emms { return .mmx }
+    // MXCSR and FXSAVE state instructions; CRC32, POPCNT and MOVNTI work on general registers
+    // and stay with the integer group (and its 16/32-bit Unicorn runs).
+    if [.ldmxcsr, .stmxcsr, .fxsave, .fxrstor].contains(f.handler) { return .sse }
     return .integer
 }
 
@@ -84,7 +84,66 @@ extension SplitMix {
     }
 }
 
+extension SplitMix {
+    /// An 80-bit x87 value (significand, sign|exponent): every class of SDM Vol. 1, 8.2.2
+    /// and 4.8.3 (zeros, denormals, pseudo-denormals, normals, unnormals, infinities, quiet
+    /// and signalling NaNs, pseudo-NaNs), small integers and values around 1.
+    mutating func f80() -> (UInt64, UInt64) {
+        let sign: UInt64 = chance(1, 2) ? 0x8000 : 0
+        let top: UInt64 = 1 << 63
+        switch below(14) {
+        case 0: return (0, sign)
+        case 1: return (next() & ~top | 1, sign)                                   // denormal
+        case 2: return (next() | top, sign)                                        // pseudo-denormal
+        case 3: return (next() & ~top, sign | UInt64(1 + below(0x7FFE)))           // unnormal
+        case 4: return (top, sign | 0x7FFF)                                        // infinity
+        case 5: return (top | 1 << 62 | (chance(1, 2) ? 0 : next() >> 2), sign | 0x7FFF)  // QNaN
+        case 6: return (top | (next() >> 2 | 1), sign | 0x7FFF)                   // SNaN
+        case 7: return (next() & ~top, sign | 0x7FFF)                              // pseudo-NaN / pseudo-infinity
+        case 8:                                                                    // small integers
+            let v = UInt64(1 + below(1000)); let lz = v.leadingZeroBitCount
+            return (v << UInt64(lz), sign | UInt64(0x3FFF + 63 - lz))
+        case 9: return (top | next() >> 1, sign | UInt64(0x3FFF - 2 + below(5)))  // around 1
+        case 10: return (top | next() >> 1, sign | UInt64(below(2) == 0 ? 1 + below(64) : 0x7FFE - below(64)))  // extremes
+        default: return (top | next() >> 1, sign | UInt64(0x3FFF - 80 + below(160)))
+        }
+    }
+}
+
 extension CaseGenerator {
+    /// The x87 state an x87 case starts from: any precision and rounding control, mostly
+    /// masked exceptions, any TOP and tags, sometimes an unmasked exception already pending
+    /// (ES set: the instruction must raise #MF).
+    mutating func x87State(_ c: inout TestCase) {
+        var fcw: UInt64 = 0x037F
+        if rng.chance(1, 2) { fcw = (fcw & ~0x0C00) | UInt64(rng.below(4)) << 10 }
+        if rng.chance(1, 3) { fcw = (fcw & ~0x0300) | UInt64(rng.below(4)) << 8 }
+        if rng.chance(1, 4) { fcw &= ~UInt64(rng.below(64)) }
+        var fsw = UInt64(rng.below(8)) << 11 | (rng.next() & 0x4700)       // TOP, C0-C3
+        fsw |= rng.next() & 0x3F & fcw                                        // masked flags only
+        if rng.chance(1, 16) { let e = UInt64(1) << UInt64(rng.below(6)); fsw |= e; fcw &= ~e; fsw |= 0x8080 }
+        func put(_ o: Int, _ v: UInt64, _ n: Int) { for k in 0..<n { c.xs[o + k] = UInt8(truncatingIfNeeded: v >> UInt64(8 * k)) } }
+        put(0, fcw, 2); put(2, fsw, 2)
+        put(4, rng.chance(1, 3) ? 0xFF : rng.next() & 0xFF, 1)
+        for k in 0..<8 {
+            let (sig, se) = rng.f80()
+            put(Int(ORACLE_XS_ST) + 16 * k, sig, 8); put(Int(ORACLE_XS_ST) + 16 * k + 8, se, 2)
+        }
+        // Memory operands: x87 values of every size around the data area.
+        if rng.chance(1, 2) {
+            var k = 0
+            while k + 16 <= c.mem.count {
+                let (sig, se) = rng.f80()
+                switch rng.below(3) {
+                case 0: for j in 0..<8 { c.mem[k + j] = UInt8(truncatingIfNeeded: sig >> UInt64(8 * j)) }
+                        c.mem[k + 8] = UInt8(se & 0xFF); c.mem[k + 9] = UInt8(se >> 8)
+                default: let v = rng.vector16(); for j in 0..<16 { c.mem[k + j] = v[j] }
+                }
+                k += 16
+            }
+        }
+    }
+
     /// The extended state a SIMD case starts from (XSAVE standard format, 832 bytes).
     mutating func simdState(_ c: inout TestCase) {
         var xs = [UInt8](repeating: 0, count: 832)

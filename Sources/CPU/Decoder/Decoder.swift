@@ -208,6 +208,9 @@ public struct Decoder {
         let f = forms[chosen]
         d.form = UInt16(chosen); d.h = f.handler; d.aux = f.aux; d.cycles = f.cycles
         if memOperand { d.pfx |= Insn.mem }
+        if f.isX87 && memOperand {
+            d.msz = f.operands.contains(.Mt) ? 10 : f.operands.contains(.Mq) ? 8 : f.operands.contains(.Md) ? 4 : 2
+        }
         if f.isSIMD {
             // VEX.L selects 256 bits for forms that have both lengths (LX) or only 256 (L1);
             // LIG forms ignore it (SDM Vol. 2, 2.3.6.2).

@@ -117,6 +117,9 @@ public enum Disassembler {
                     ops.append(i.isMem ? memory(i, Int(i.msz) == 32 ? 0 : Int(i.msz), nextRip: nextRip)
                                : (half ? "xmm" : vn) + "\(i.rm)")
                 }
+            case .ST0: ops.append("st(0)")
+            case .STi: ops.append("st(\(i.rm & 7))")
+            case .Mt: ops.append("tbyte ptr " + memory(i, 0, nextRip: nextRip))
             case .Pq: ops.append("mm\(i.reg)")
             case .Qq, .Qd: ops.append(i.isMem ? memory(i, Int(i.msz), nextRip: nextRip) : "mm\(i.rm)")
             case .Ebr, .Ewr, .Edr:

@@ -127,6 +127,7 @@ extension CPU {
         case 2: q0 = try read16(sg, off)
         case 4: q0 = try read32(sg, off)
         case 8: q0 = try read64(sg, off)
+        case 10: _ = try linear(sg, off, 10, write: false); q0 = try read64(sg, off); q1 = try read16(sg, off &+ 8)
         default:
             _ = try linear(sg, off, size, write: false)
             q0 = try read64(sg, off); q1 = try read64(sg, off &+ 8)
@@ -140,6 +141,10 @@ extension CPU {
     func storeBytes(_ sg: Int, _ off: UInt64, _ size: Int, _ p: UnsafeRawPointer) throws(Fault) {
         switch size {
         case 1, 2, 4, 8: try writeMem(sg, off, size, p.load(as: UInt64.self))
+        case 10:
+            try probeWrite(sg, off, 10)
+            try writeMem(sg, off, 8, p.load(as: UInt64.self))
+            try writeMem(sg, off &+ 8, 2, UInt64(p.load(fromByteOffset: 8, as: UInt16.self)))
         default:
             try probeWrite(sg, off, size)
             var k = 0

@@ -1,13 +1,13 @@
 // x87 control instructions (SDM Vol. 1, chapter 8; Vol. 2 FINIT/FNINIT, FCLEX, FSTSW, FSTCW,
-// FLDCW, WAIT): the FPU's control and status words without the register stack, which the
-// floating-point issue adds. No arithmetic runs yet, so no exception can be pending and
-// FWAIT only checks CR0.
+// FLDCW, WAIT): the control and status words. WAIT/FWAIT delivers a pending unmasked
+// exception (#MF, or FERR# with CR0.NE = 0); the other instructions here do not wait.
 extension CPU {
     func x87Control(_ i: I) throws(Fault) {
         let cr0 = s.pointee.cr0
         if i.pointee.h == .fwait {
             // WAIT: #NM when CR0.MP and CR0.TS are both set (SDM Vol. 3, 2.5, Table 2-2).
             if cr0 & CR0.mp != 0 && cr0 & CR0.ts != 0 { throw Fault.nm }
+            if s.pointee.fsw & 0x80 != 0 { try x87PendingException() }
             return
         }
         // Every x87 instruction: #NM when CR0.EM or CR0.TS is set.
@@ -15,6 +15,7 @@ extension CPU {
         switch i.pointee.h {
         case .fninit:
             s.pointee.fcw = 0x037F; s.pointee.fsw = 0; s.pointee.ftw = 0xFFFF
+            s.pointee.fop = 0; s.pointee.fip = 0; s.pointee.fdp = 0; s.pointee.fcs = 0; s.pointee.fds = 0
         case .fnclex:
             s.pointee.fsw &= 0x7F00      // clear PE..IE, SF, ES and B
         case .fnstsw:

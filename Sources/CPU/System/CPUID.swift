@@ -100,7 +100,7 @@ extension CPU {
             ecx |= bit(.aes, 25) | bit(.xsave, 26) | bit(.avx, 28) | bit(.f16c, 29)
             if f.contains(.xsave) && s.pointee.cr4 & CR4.osxsave != 0 { ecx |= 1 << 27 }   // OSXSAVE
             ecx |= bit(.x2apic, 21) | bit(.tscDeadline, 24)
-            var edx: UInt32 = 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 13 | 1 << 16 | 1 << 17
+            var edx: UInt32 = 1 << 0 | 1 << 1 | 1 << 2 | 1 << 3 | 1 << 4 | 1 << 5 | 1 << 6 | 1 << 13 | 1 << 16 | 1 << 17
             edx |= bit(.cx8, 8) | (apicEnabled ? bit(.apic, 9) : 0) | bit(.sysenter, 11) | bit(.cmov, 15) | bit(.clflush, 19)
             edx |= bit(.mmx, 23) | bit(.fxsr, 24) | bit(.sse, 25) | bit(.sse2, 26)
             if n > 1 { edx |= 1 << 28 }            // HTT: more than one logical processor

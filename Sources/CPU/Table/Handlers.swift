@@ -36,4 +36,6 @@ public enum H: UInt16, CaseIterable {
     case pinsr, pextr, maskmov, ldmxcsr, stmxcsr, cvtFromMM, cvtToMM
     case mmx, mmxShiftI, mmxMsk, movdToMM, movdFromMM, movqMM, movqMMStore, movq2dq, movdq2q, pinsrwMM, pextrwMM, emms
     case fxsave, fxrstor
+    // x87 (Semantics/X87.swift)
+    case x87, x87env
 }

@@ -35,6 +35,8 @@ public enum Operand: UInt8 {
     /// Qd: MMX register or m32 (the MMX PUNPCKL* forms). Ebr/Ewr/Edr: a general register
     /// (32 bits, 64 with REX.W/VEX.W) or memory of 1/2/4 bytes (PEXTRx, PINSRx, EXTRACTPS).
     case Qd, Ebr, Ewr, Edr
+    /// x87: ST(0), ST(i) (ModRM.rm), an 80-bit memory operand (m80fp, m80bcd).
+    case ST0, STi, Mt
 }
 
 public enum MandatoryPrefix: UInt8 { case any, none, p66, pF3, pF2 }
@@ -128,7 +130,9 @@ public struct InsnForm {
     public var lockable: Bool { attrs.contains("lock") }
     public var hasModRM: Bool { modrm != .none }
     /// Reads or writes XMM/YMM or MMX registers (the SIMD operand kinds).
-    public var isSIMD: Bool { operands.contains { $0.rawValue >= Operand.Vx.rawValue } }
+    public var isSIMD: Bool { operands.contains { $0.rawValue >= Operand.Vx.rawValue && $0.rawValue <= Operand.Edr.rawValue } }
+    /// An x87 floating-point instruction (escape opcodes D8-DF).
+    public var isX87: Bool { map == 0 && opcode >= 0xD8 && opcode <= 0xDF }
     /// Size in bytes of the SIMD memory operand for vector length `l` (0: 128, 1: 256).
     public func simdMemorySize(l: Int) -> Int {
         for o in operands {
@@ -233,6 +237,6 @@ extension Operand {
                            "Ob", "Ov", "Sw", "Cd", "Dd", "By", "Ry", "Xb", "Xv", "Yb", "Yv",
                            "ES", "CS", "SS", "DS", "FS", "GS",
                            "Vx", "Hx", "Wx", "Ux", "Wo", "Wh", "Wq", "Wd", "Ww", "Wb", "Mx", "Pq", "Qq", "Nq", "Lx",
-                           "Qd", "Ebr", "Ewr", "Edr"]
+                           "Qd", "Ebr", "Ewr", "Edr", "ST0", "STi", "Mt"]
     public var name: String { Operand.allNames[Int(rawValue)] }
 }

@@ -101,5 +101,5 @@ func systemRows() -> [InsnForm] {
 
 public enum Table {
     /// Every instruction form swemu implements.
-    public static let forms: [InsnForm] = integerRows() + systemRows() + sseRows()
+    public static let forms: [InsnForm] = integerRows() + systemRows() + sseRows() + x87Rows()
 }

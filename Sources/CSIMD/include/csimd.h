@@ -24,6 +24,12 @@ void swemu_vint(uint32_t op, void *d, const void *a, const void *b, const void *
 /// MMX operation `op` (KMMX) on 64-bit values.
 uint64_t swemu_mmx(uint32_t op, uint64_t a, uint64_t b, uint32_t imm);
 
+/// One x87 instruction (opcode byte `op` D8-DF and its ModRM byte; for a memory form mod = 0,
+/// rm = 0 and the operand is the buffer `mem`) run on the host with the state in `fx`, a
+/// 16-byte-aligned FXSAVE64 image that is loaded before and written back after. *rflags in:
+/// the guest's arithmetic flags (FCMOVcc tests them); out: RFLAGS after FCOMI/FUCOMI(P). Returns 0 for an encoding the kernel does not have.
+int swemu_x87(uint32_t op, uint32_t modrm, void *fx, void *mem, uint64_t *rflags);
+
 #ifdef __cplusplus
 }
 #endif
