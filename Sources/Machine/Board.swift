@@ -24,6 +24,8 @@ final class Board {
     var pcTestdev: PCTestdev? = nil
     var pciTestdev: PCITestdev? = nil
     let guestMemory: MachineGuestMemory
+    /// FERR# -> IRQ 13 latch, cleared by a write to port 0xF0.
+    var ferr: FERRLatch!
 
     /// Fixed virtual time at power-on for the RTC unless -rtc base= says otherwise:
     /// 2026-01-01 00:00:00 UTC (deterministic runs need a fixed date).
@@ -45,6 +47,7 @@ final class Board {
         pm = ACPIPM(clock: clock)
         fwcfg = QEMUFwCfg(memory: guestMemory)
         pci = PCIHostBridge()
+        ferr = nil
 
         // Local APICs.
         for v in machine.vcpus {
@@ -110,6 +113,8 @@ final class Board {
         }
         try ports.attach(rtc, base: 0x70, size: 2, name: "MC146818 RTC")
         try ports.attach(POSTPort(), base: 0x80, size: 1, name: "POST")
+        ferr = FERRLatch(setIRQ: { [unowned self] level in self.setISAIRQ(13, level) })
+        try ports.attach(ferr, base: 0xF0, size: 1, name: "FERR latch")
         try ports.attach(BIOSStubPort(), base: BIOSStubPort.port, size: 1, name: "BIOS stub")
         try ports.attach(SystemControlPortA { [unowned m] in m.requestReset("reset through port 0x92") }, base: 0x92, size: 1, name: "port A")
         try ports.attach(fwcfg, base: 0x510, size: 12, name: "fw_cfg")
@@ -291,6 +296,7 @@ final class Board {
     func reset() {
         pitTimer.cancel()
         rtc.reset(); ioapic.reset(); hpet.reset(); pm.reset(); fwcfg.reset()
+        if ferr.active { ferr.write(offset: 0, size: 1, value: 0) }
         for u in m.serials { u.reset() }
         pciTestdev?.reset()
         pci.reset()

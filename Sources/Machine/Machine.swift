@@ -324,6 +324,7 @@ public final class Machine: CPUBus {
     }
     public func readCR8() -> UInt64? { current.lapic.cr8 }
     public func writeCR8(_ value: UInt64) -> Bool { current.lapic.cr8 = value; return true }
+    public func assertFERR() { syncClock(); board.ferr.raise() }
 }
 
 struct MMIORegion {

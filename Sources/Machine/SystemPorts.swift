@@ -36,6 +36,19 @@ final class POSTPort: PortDevice {
     func write(offset: UInt16, size: Int, value: UInt32) { last = UInt8(truncatingIfNeeded: value) }
 }
 
+/// Port 0xF0, the PC's coprocessor-error latch: the FPU's FERR# output is latched onto IRQ 13
+/// (the legacy path for unmasked x87 exceptions with CR0.NE = 0, SDM Vol. 1, D.2.1); an OUT to
+/// 0xF0 clears the latch (and asserts IGNNE#, so the waiting instruction proceeds), as in
+/// QEMU's pc machine.
+final class FERRLatch: PortDevice {
+    let setIRQ: (Bool) -> Void
+    var active = false
+    init(setIRQ: @escaping (Bool) -> Void) { self.setIRQ = setIRQ }
+    func raise() { if !active { active = true; setIRQ(true) } }
+    func read(offset: UInt16, size: Int) -> UInt32 { 0xFF }
+    func write(offset: UInt16, size: Int, value: UInt32) { if active { active = false; setIRQ(false) } }
+}
+
 /// Ports 0xB2/0xB3, the APM control and status ports of the PIIX4 (82371AB datasheet 7.1.1):
 /// the ACPI_ENABLE / ACPI_DISABLE values the FADT names (0xF1 / 0xF0) switch SCI_EN, as the
 /// SMI handler of a PC firmware does; 0xB3 is a scratch byte.

@@ -45,6 +45,9 @@ extension CPU {
         if model.features.contains(.pks) { allowed |= CR4.pks }
         if model.features.contains(.smap) { allowed |= CR4.smap }
         if model.features.contains(.fsgsbase) { allowed |= CR4.fsgsbase }
+        if model.features.contains(.fxsr) { allowed |= CR4.osfxsr }
+        if model.features.contains(.sse) { allowed |= CR4.osxmmexcpt }
+        if model.features.contains(.xsave) { allowed |= CR4.osxsave }
         if v & ~allowed != 0 { throw Fault.gp(0) }
         if longMode && v & CR4.pae == 0 { throw Fault.gp(0) }
         if v & CR4.pcide != 0 && s.pointee.cr4 & CR4.pcide == 0 && (!longMode || s.pointee.cr3 & 0xFFF != 0) { throw Fault.gp(0) }
